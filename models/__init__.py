@@ -1,0 +1,6 @@
+"""SQLModel tables and API schemas, one module per domain."""
+
+from models import (
+    base,  # noqa: F401  (sets the naming convention first)
+    users,  # noqa: F401
+)

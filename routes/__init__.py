@@ -1,0 +1,17 @@
+"""Thin routers: parse, call a service, shape the response."""
+
+from fastapi import APIRouter, Depends
+
+from app.deps import check_csrf
+from routes.api import auth as api_auth
+from routes.api import health
+from routes.pages import auth as page_auth
+from routes.pages import home
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(api_auth.router, prefix="/api/v1")
+
+pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+pages_router.include_router(page_auth.router)
+pages_router.include_router(home.router)

@@ -1,0 +1,142 @@
+"""The kitrun command: serve, migrate, demo data, users, and operator checks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from app.config import ConfigError, get_settings
+
+cli = typer.Typer(
+    help="kitrun: health-kit distribution logistics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+
+
+def _engine():  # noqa: ANN202
+    from app.db import make_engine
+
+    return make_engine(get_settings())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code change (development)")] = False,
+) -> None:
+    """Serve the app with uvicorn (several workers share only the database)."""
+    import uvicorn
+
+    try:
+        get_settings().secret  # noqa: B018  (fail fast without a production key)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level=get_settings().log_level.lower(),
+        access_log=False,  # our middleware logs without paths that may carry tokens
+    )
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations (Alembic) up to a revision, by default the newest."""
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@cli.command()
+def demo() -> None:
+    """Seed demo data when the database is empty; prints the demo passwords once."""
+    from app.db import session_scope
+    from app.services import demo as demo_service
+
+    with session_scope(_engine()) as session:
+        created = demo_service.seed(session=session)
+    if not created:
+        typer.echo("database already has data; demo data not added")
+        return
+    typer.echo("demo data added. Log in at http://127.0.0.1:8000/login with:")
+    for username, password, role in created:
+        typer.echo(f"  {role:<10} username: {username:<10} password: {password}")
+    typer.echo("(these passwords are shown only this once)")
+
+
+@user_cli.command("create")
+def user_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="diplomat or volunteer")],
+    password: Annotated[str | None, typer.Option(help="prompted for when not given")] = None,
+    display_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create a staff account."""
+    from app.db import session_scope
+    from app.errors import DomainError
+    from app.services import accounts
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(_engine()) as session:
+        try:
+            user = accounts.create_user(
+                session=session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=display_name,
+            )
+        except DomainError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"created {user.role} {user.username}")
+
+
+@user_cli.command("passwd")
+def user_passwd(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str | None, typer.Option(help="prompted for when not given")] = None,
+) -> None:
+    """Set a user's password (revokes their sessions and tokens)."""
+    from app.db import session_scope
+    from app.errors import DomainError
+    from app.services import accounts
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with session_scope(_engine()) as session:
+        try:
+            accounts.set_password(session=session, username=username, password=password)
+        except DomainError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"password of {username} changed")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        cli()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

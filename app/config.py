@@ -1,0 +1,88 @@
+"""Settings, read from the environment (prefix KITRUN_) and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"
+
+
+class ConfigError(RuntimeError):
+    """A setting makes start-up impossible; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KITRUN_", env_file=".env", extra="ignore")
+
+    env: str = Field("development", description="development or production")
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: str = "zh_CN"
+    session_days: int = 14
+    api_token_days: int = 30
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_seconds: int = 900
+    expiry_alert_days: int = 30
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "kitrun@localhost"
+    claim_rate_per_ip: int = 30
+    claim_rate_window_seconds: int = 60
+    cjk_font: str | None = None
+    osrm_url: str | None = None
+    road_factor: float = 1.3
+    average_speed_kmh: float = 60.0
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env.lower() == "production"
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'kitrun.db'}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @cached_property
+    def secret(self) -> str:
+        """The signing key: from the setting, or (development only) generated once into data_dir."""
+        if self.secret_key and self.secret_key != DEFAULT_SECRET:
+            return self.secret_key
+        if self.production:
+            raise ConfigError(
+                "KITRUN_SECRET_KEY is missing or still the default; in production set it to a "
+                "long random value, e.g. the output of `openssl rand -hex 32`."
+            )
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,117 @@
+"""Request dependencies: who is calling, role guards, CSRF on form posts."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app import security
+from app.db import SessionDep
+from app.errors import N_, Forbidden, Unauthorized
+from app.services import accounts
+from app.web import CSRF_COOKIE, SESSION_COOKIE
+from models.users import Role, User
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; the handler redirects to the login page."""
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+def bearer_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def check_csrf(request: Request) -> None:
+    """Every form post carries the CSRF token of its cookie (double submit, SameSite=Lax)."""
+    if request.method not in UNSAFE:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE)
+    submitted = request.headers.get("x-csrf-token")
+    if submitted is None:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get("csrf_token")
+            submitted = value if isinstance(value, str) else None
+    if not security.csrf_matches(cookie, submitted):
+        raise CsrfFailed(
+            N_(
+                "The form expired or was sent from elsewhere (missing CSRF token). "
+                "Reload the page and try again."
+            )
+        )
+
+
+def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    return accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
+
+
+def page_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in staff member of a page, if any (also kept on request.state for templates)."""
+    user = _user_from_cookie(request, session)
+    request.state.user = user
+    return user
+
+
+async def api_user(request: Request, session: SessionDep) -> User:
+    """The API caller: a bearer token, or the page session cookie plus a CSRF header."""
+    raw = bearer_token(request)
+    if raw:
+        user = accounts.user_for_token(session=session, raw=raw, kind="api")
+        if user is None:
+            state = accounts.token_state(session=session, raw=raw, kind="api")
+            reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
+            raise Unauthorized(
+                f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
+                code=f"token_{state}",
+            )
+        request.state.user = user
+        return user
+    user = _user_from_cookie(request, session)
+    if user is None:
+        raise Unauthorized(
+            N_(
+                "Authentication required: send 'Authorization: Bearer <token>' "
+                "(from POST /api/v1/auth/token)."
+            )
+        )
+    if request.method in UNSAFE and not security.csrf_matches(
+        request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
+    ):
+        raise CsrfFailed(N_("Cookie-authenticated API calls need the X-CSRF-Token header."))
+    request.state.user = user
+    return user
+
+
+def require_page_user(user: Annotated[User | None, Depends(page_user)]) -> User:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def _role_guard(role: Role, source):  # noqa: ANN001, ANN202
+    def guard(user: Annotated[User, Depends(source)]) -> User:
+        if user.role != role:
+            raise Forbidden(
+                N_("This needs a {role} account."),
+                params={"role": role.value},
+                code="forbidden_role",
+            )
+        return user
+
+    return guard
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+ApiDiplomat = Annotated[User, Depends(_role_guard(Role.diplomat, api_user))]
+PageUser = Annotated[User, Depends(require_page_user)]
+PageDiplomat = Annotated[User, Depends(_role_guard(Role.diplomat, require_page_user))]
+OptionalPageUser = Annotated[User | None, Depends(page_user)]

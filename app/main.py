@@ -1,0 +1,145 @@
+"""The composition root: builds the FastAPI app; the only module that imports routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import security
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.deps import LoginRequired
+from app.errors import DomainError
+from app.i18n import LOCALES, normalize
+from app.web import CSRF_COOKIE, LANG_COOKIE, gettext, render
+from routes import api_router, pages_router
+
+log = logging.getLogger("kitrun.http")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def _error_body(code: str, message: str, details: object = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given settings (default: the environment)."""
+    settings = settings or get_settings()
+    _ = settings.secret  # fail fast in production without a key
+    app = FastAPI(
+        title="kitrun",
+        version="0.1.0",
+        description="Health-kit distribution: stock, claims, QR pickup, delivery runs, labels.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        lang = request.query_params.get("lang")
+        chosen = lang if lang in LOCALES else request.cookies.get(LANG_COOKIE)
+        request.state.locale = normalize(chosen, settings.default_locale)
+        request.state.csrf_token = request.cookies.get(CSRF_COOKIE) or security.new_csrf_token()
+        request.state.user = None
+        response = await call_next(request)
+        if CSRF_COOKIE not in request.cookies and not _wants_json(request):
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.csrf_token,
+                httponly=True,
+                samesite="lax",
+                secure=settings.base_url.startswith("https"),
+            )
+        if lang in LOCALES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+        # Log the route's template, never the concrete path: paths may carry claim tokens.
+        route = request.scope.get("route")
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            getattr(route, "path", "<unmatched>"),
+            response.status_code,
+            (time.perf_counter() - start) * 1000,
+        )
+        return response
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                _error_body(exc.code, exc.localized(gettext(request)), exc.details),
+                status_code=exc.status_code,
+            )
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.localized(gettext(request))},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        from urllib.parse import quote
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
+        message = "Invalid request: " + "; ".join(
+            f"{d['field'] or 'body'}: {d['message']}" for d in details[:5]
+        )
+        if _wants_json(request):
+            return JSONResponse(_error_body("validation_error", message, details), status_code=422)
+        return render(request, "error.html", {"status": 422, "message": message}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"No such page or endpoint: {request.url.path}"
+        if _wants_json(request):
+            return JSONResponse(
+                _error_body(code, message), status_code=exc.status_code, headers=exc.headers
+            )
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": gettext(request)(message)},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            _error_body("internal_error", "Something went wrong on our side; it was logged."),
+            status_code=500,
+        )
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    return app

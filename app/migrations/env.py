@@ -1,0 +1,54 @@
+"""Alembic environment: the URL comes from the caller's config or from kitrun's settings."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table on the metadata)
+from app.config import get_settings
+from app.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url
+
+
+def run_offline() -> None:
+    context.configure(
+        url=_url(), target_metadata=target_metadata, render_as_batch=True, literal_binds=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    settings = get_settings()
+    settings.database_url = _url()
+    settings.__dict__.pop("sqlalchemy_url", None)
+    engine = make_engine(settings)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,1 @@
+"""Domain services: every business rule, one module per domain; no FastAPI here."""

@@ -1,0 +1,41 @@
+"""Fixed-window rate limits counted in the database, so they hold across worker processes."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from models.users import RateBucket
+
+
+def hit(session: Session, key: str, *, window_seconds: int, now: float | None = None) -> int:
+    """Count one event for key in the current window and return the window's count so far."""
+    start = int((now or time.time()) // window_seconds) * window_seconds
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(RateBucket)
+    stmt = (
+        ins.values(key=key, window_start=start, count=1)
+        .on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": RateBucket.__table__.c.count + 1},
+        )
+        .returning(RateBucket.__table__.c.count)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def count(session: Session, key: str, *, window_seconds: int, now: float | None = None) -> int:
+    """The current window's count for key, without counting."""
+    start = int((now or time.time()) // window_seconds) * window_seconds
+    row = session.exec(
+        select(RateBucket.count).where(RateBucket.key == key, RateBucket.window_start == start)
+    ).first()
+    return int(row or 0)
+
+
+def prune(session: Session, *, older_than_seconds: int = 86400) -> None:
+    """Drop counters of windows long gone."""
+    cutoff = int(time.time()) - older_than_seconds
+    session.execute(RateBucket.__table__.delete().where(RateBucket.window_start < cutoff))

@@ -1,0 +1,82 @@
+"""Server-rendered pages: the Jinja2 environment, per-request language, CSRF and rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from app.i18n import LANGUAGE_NAMES, LOCALES, translations
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+CSRF_COOKIE = "kitrun_csrf"
+SESSION_COOKIE = "kitrun_session"
+LANG_COOKIE = "kitrun_lang"
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+)
+templates.env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+templates.env.globals["LOCALES"] = LOCALES
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.newstyle_gettext = True
+
+
+def gettext(request: Request):  # noqa: ANN201
+    return translations(getattr(request.state, "locale", "zh_CN")).gettext
+
+
+def _newstyle(gettext_fn, ngettext_fn):  # noqa: ANN001, ANN202
+    """Jinja's new-style gettext: keyword arguments are formatted in, with autoescaping."""
+
+    def gettext_(message: str, **kwargs: Any) -> str:
+        rv = gettext_fn(message)
+        rv = Markup(rv) if templates.env.autoescape else rv
+        return rv % kwargs if kwargs else rv
+
+    def ngettext_(singular: str, plural: str, num: int, **kwargs: Any) -> str:
+        kwargs.setdefault("num", num)
+        rv = ngettext_fn(singular, plural, num)
+        rv = Markup(rv) if templates.env.autoescape else rv
+        return rv % kwargs
+
+    return gettext_, ngettext_
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the request's language, user and CSRF token."""
+    tr = translations(request.state.locale)
+    gettext_, ngettext_ = _newstyle(tr.gettext, tr.ngettext)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx: dict[str, Any] = {
+        "request": request,
+        "_": gettext_,
+        "gettext": gettext_,
+        "ngettext": ngettext_,
+        "locale": request.state.locale,
+        "html_lang": "zh-CN" if request.state.locale == "zh_CN" else "en",
+        "user": getattr(request.state, "user", None),
+        "csrf_token": request.state.csrf_token,
+        "here": quote(here, safe="/?=&"),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+# The diplomat's navigation and landing tiles; each capability adds its entry here.
+ADMIN_NAV: list[tuple[str, str]] = []
+ADMIN_TILES: list[tuple[str, str, str]] = []
+templates.env.globals["admin_nav"] = ADMIN_NAV
+templates.env.globals["admin_tiles"] = ADMIN_TILES

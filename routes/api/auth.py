@@ -1,0 +1,41 @@
+"""API authentication: bearer tokens for scripts and other systems."""
+
+from fastapi import APIRouter, Request
+
+from app.db import SessionDep
+from app.deps import ApiUser, bearer_token
+from app.services import accounts
+from models.users import TokenRequest, TokenResponse, UserPublic
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+def create_token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+    """Exchange username and password for a bearer token (stored hashed, with expiry)."""
+    s = request.app.state.settings
+    user = accounts.authenticate(
+        session=session,
+        username=body.username,
+        password=body.password,
+        address=request.client.host if request.client else "?",
+        max_per_user=s.login_max_failures_per_user,
+        max_per_ip=s.login_max_failures_per_ip,
+        window_seconds=s.login_window_seconds,
+    )
+    raw, tok = accounts.issue_token(session=session, user=user, kind="api", days=s.api_token_days)
+    return TokenResponse(access_token=raw, expires_at=tok.expires_at)
+
+
+@router.delete("/auth/token", status_code=204)
+def revoke_token(user: ApiUser, request: Request, session: SessionDep) -> None:
+    """Revoke the bearer token of this request."""
+    raw = bearer_token(request)
+    if raw:
+        accounts.revoke_token(session=session, raw=raw)
+
+
+@router.get("/auth/me", response_model=UserPublic)
+def me(user: ApiUser) -> UserPublic:
+    """Who the token belongs to."""
+    return UserPublic.model_validate(user, from_attributes=True)

@@ -1,0 +1,30 @@
+"""Liveness and database check."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import SessionDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep) -> JSONResponse:
+    """200 when the app is up and the database answers, 503 otherwise."""
+    try:
+        session.execute(text("SELECT 1"))
+        dialect = session.get_bind().dialect.name
+    except SQLAlchemyError:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "db_unavailable",
+                    "message": "Database unreachable",
+                    "details": None,
+                }
+            },
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": dialect})
