@@ -65,6 +65,8 @@ def diagnose(problem: Problem, job: JobSpec, states: list[VehicleState]) -> tupl
         return Reason.CAPACITY, (
             f"all jobs need {total_kits} kits but the vehicles carry {total_capacity} in total"
         )
+    if all(s.planned_kits + job.kits > s.capacity_left for s in timely):
+        return Reason.NO_ROOM_LEFT, "every vehicle that could take it is full"
     return Reason.NO_ROOM_LEFT, (
-        "every vehicle that could take it is full or out of time with the other stops"
+        "no vehicle that could take it has time left for it between its other stops"
     )

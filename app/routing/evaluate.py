@@ -56,10 +56,10 @@ def evaluate(problem: Problem, plan: Plan) -> list[str]:
                     f"job {job.id!r} on vehicle {vid!r}: service at {begin} is outside its time "
                     f"windows {job.time_windows}"
                 )
-            if stop.distance_m != cum_m:
+            if (stop.distance_m, stop.duration_s) != (cum_m, cum_s):
                 out.append(
-                    f"job {job.id!r} on vehicle {vid!r}: cumulative distance {stop.distance_m}, "
-                    f"matrix says {cum_m}"
+                    f"job {job.id!r} on vehicle {vid!r}: cumulative {stop.distance_m} m / "
+                    f"{stop.duration_s} s, matrix says {cum_m} m / {cum_s} s"
                 )
             loc, ready = job.location_index, begin + job.service_s
         back = ready + dur[loc][depot]

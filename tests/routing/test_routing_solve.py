@@ -114,6 +114,20 @@ def test_reason_no_room_left():
     assert evaluate(p, plan) == []
     assert len(plan.unassigned) == 1
     assert plan.unassigned[0].reason == Reason.NO_ROOM_LEFT
+    assert "time left" in plan.unassigned[0].detail
+
+
+def test_reason_no_room_left_when_vehicles_are_full():
+    # The big job fits either car alone, but each already carries a job that leaves too little.
+    jobs = [
+        JobSpec(id=1, location_index=1, kits=4, priority=100),
+        JobSpec(id=2, location_index=2, kits=4, priority=100),
+        JobSpec(id=3, location_index=3, kits=5),
+    ]
+    plan = solve(p := problem(n=4, vehicles=[vehicle(1, 7), vehicle(2, 7)], jobs=jobs))
+    assert evaluate(p, plan) == []
+    assert reasons(plan) == {3: Reason.NO_ROOM_LEFT}
+    assert "full" in plan.unassigned[0].detail
 
 
 def test_priority_decides_who_is_left_out():
