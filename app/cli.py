@@ -17,6 +17,8 @@ cli = typer.Typer(
 )
 user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
+stock_cli = typer.Typer(help="Stock ledger checks.", no_args_is_help=True)
+cli.add_typer(stock_cli, name="stock")
 
 
 def _engine():  # noqa: ANN202
@@ -131,6 +133,22 @@ def user_passwd(
             typer.echo(f"error: {exc.message}", err=True)
             raise typer.Exit(2) from exc
     typer.echo(f"password of {username} changed")
+
+
+@stock_cli.command("check")
+def stock_check() -> None:
+    """Recompute every level from the ledger; exit 1 naming each mismatch."""
+    from app.db import session_scope
+    from app.services import ledger
+
+    with session_scope(_engine()) as session:
+        problems = ledger.check(session)
+    if problems:
+        for p in problems:
+            typer.echo(f"MISMATCH {p}", err=True)
+        typer.echo(f"{len(problems)} level(s) differ from the ledger", err=True)
+        raise typer.Exit(1)
+    typer.echo("stock levels equal the ledger")
 
 
 def main() -> None:

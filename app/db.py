@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.config import Settings
+
+# Whether transactions begun in this context may write (SQLite only; PostgreSQL ignores it).
+write_intent: ContextVar[bool] = ContextVar("kitrun_write_intent", default=True)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -42,7 +46,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _on_begin(conn):  # noqa: ANN001
         # IMMEDIATE takes the write lock up front: a read-then-write transaction can then never
         # fail half-way with "database is locked" when another process writes; it waits instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only requests (GET) begin deferred so they never queue behind writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 @contextmanager

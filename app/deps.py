@@ -61,7 +61,7 @@ def page_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-async def api_user(request: Request, session: SessionDep) -> User:
+def api_user(request: Request, session: SessionDep) -> User:
     """The API caller: a bearer token, or the page session cookie plus a CSRF header."""
     raw = bearer_token(request)
     if raw:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import security
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_engine, write_intent
 from app.deps import LoginRequired
 from app.errors import DomainError
 from app.i18n import LOCALES, normalize
@@ -50,9 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def request_context(request: Request, call_next):  # noqa: ANN001, ANN202
         start = time.perf_counter()
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
         lang = request.query_params.get("lang")
-        chosen = lang if lang in LOCALES else request.cookies.get(LANG_COOKIE)
-        request.state.locale = normalize(chosen, settings.default_locale)
+        if lang in LOCALES:
+            request.state.locale = lang
+        elif _wants_json(request):
+            # API clients choose with Accept-Language; scripts get English by default.
+            accept = request.headers.get("accept-language", "").split(",")[0].strip()
+            request.state.locale = normalize(accept, "en")
+        else:
+            chosen = request.cookies.get(LANG_COOKIE)
+            request.state.locale = normalize(chosen, settings.default_locale)
         request.state.csrf_token = request.cookies.get(CSRF_COOKIE) or security.new_csrf_token()
         request.state.user = None
         response = await call_next(request)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from app.i18n import LANGUAGE_NAMES, LOCALES, translations
@@ -27,6 +27,18 @@ templates = Jinja2Templates(
     )
 )
 templates.env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+@pass_context
+def _name(ctx, obj: Any, field: str = "name") -> str:  # noqa: ANN001
+    """The Chinese or English name of a thing (object or dict), by the page's language."""
+    suffix = "zh" if ctx.get("locale") == "zh_CN" else "en"
+    key = f"{field}_{suffix}"
+    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return value or ""
+
+
+templates.env.globals["name"] = _name
 templates.env.globals["LOCALES"] = LOCALES
 templates.env.policies["ext.i18n.trimmed"] = True
 templates.env.newstyle_gettext = True
@@ -76,7 +88,15 @@ def render(
 
 
 # The diplomat's navigation and landing tiles; each capability adds its entry here.
-ADMIN_NAV: list[tuple[str, str]] = []
-ADMIN_TILES: list[tuple[str, str, str]] = []
+ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin/stock", "Stock"),
+    ("/admin/items", "Items"),
+    ("/admin/locations", "Locations"),
+]
+ADMIN_TILES: list[tuple[str, str, str]] = [
+    ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
+    ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
+    ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
+]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

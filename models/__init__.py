@@ -2,5 +2,6 @@
 
 from models import (
     base,  # noqa: F401  (sets the naming convention first)
+    inventory,  # noqa: F401
     users,  # noqa: F401
 )

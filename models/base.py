@@ -1,7 +1,9 @@
 """Shared metadata conventions and column helpers."""
 
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 # Constraint names the same on SQLite and PostgreSQL, so migrations can refer to them.
@@ -17,3 +19,15 @@ SQLModel.metadata.naming_convention = {
 def utcnow() -> datetime:
     """Aware UTC now (SQLModel stores aware datetimes and returns them in UTC)."""
     return datetime.now(UTC)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a filtered list."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

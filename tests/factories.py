@@ -43,3 +43,47 @@ def login_page(client, username: str = "dip", role: str = "diplomat") -> None:  
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
+
+
+# ---------------------------------------------------------------- stock
+
+
+def item(session: Session, sku: str, **kw) -> Item:  # noqa: F821
+    from app.services import inventory
+    from models.inventory import ItemCreate
+
+    data = {"name_zh": f"{sku} 中文", "name_en": f"{sku} item", "unit": "piece", **kw}
+    return inventory.create_item(session=session, data=ItemCreate(sku=sku, **data))
+
+
+def location(session: Session, name: str = "Warehouse", kind: str = "warehouse", **kw):  # noqa: ANN201
+    from app.services import inventory
+    from models.inventory import LocationCreate
+
+    data = {"name_zh": f"{name}（中）", "name_en": name, "lat": 48.85, "lon": 2.35, **kw}
+    return inventory.create_location(session=session, data=LocationCreate(kind=kind, **data))
+
+
+def kit(session: Session, components: dict[str, int], sku: str = "KIT") -> Item:  # noqa: F821
+    """A kit item with a recipe of existing component SKUs."""
+    from app.services import inventory
+    from models.inventory import RecipeLineIn
+
+    k = item(session, sku, tracks_lot=False, unit="kit")
+    lines = [
+        RecipeLineIn(component_item_id=inventory.item_by_sku(session=session, sku=s).id, quantity=q)
+        for s, q in components.items()
+    ]
+    return inventory.set_recipe(session=session, kit_item_id=k.id, lines=lines)
+
+
+def move(session: Session, kind: str, *lines: dict, reason: str | None = None, user_id=None):  # noqa: ANN001, ANN201
+    """Record a movement through the service."""
+    from app.services import inventory
+    from models.inventory import MovementIn
+
+    return inventory.record_movement(
+        session=session,
+        data=MovementIn(kind=kind, reason=reason, lines=list(lines)),
+        user_id=user_id,
+    )
