@@ -146,7 +146,7 @@ def sample_route(n_stops: int, *, vehicles: int = 1, seed: int = 11) -> RouteShe
         lat, lon, t = depot_lat, depot_lon, start
         for s in range(count):
             angle = 2 * math.pi * (v + s / max(count, 1)) / vehicles
-            r = 0.03 + 0.08 * rng.random()
+            r = 0.05 + 0.03 * math.sin(s * 0.7) + 0.01 * rng.random()
             nlat = depot_lat + r * math.sin(angle)
             nlon = depot_lon + r * math.cos(angle) / math.cos(math.radians(depot_lat))
             leg = math.hypot((nlat - lat) * 111.2, (nlon - lon) * 85.3)
@@ -168,7 +168,7 @@ def sample_route(n_stops: int, *, vehicles: int = 1, seed: int = 11) -> RouteShe
                     phone=f"+86 13{rng.randint(0, 9)} {rng.randint(1000, 9999)} "
                     f"{rng.randint(1000, 9999)}",
                     address=address,
-                    kits=rng.randint(1, 4),
+                    kits=rng.randint(1, 2),
                     notes="请先打电话 Call first" if s % 5 == 0 else "",
                     token=sample_token(rng),
                     lat=nlat,
@@ -180,7 +180,7 @@ def sample_route(n_stops: int, *, vehicles: int = 1, seed: int = 11) -> RouteShe
             VehicleRoute(
                 name=f"Van {v + 1} (京A·{1000 + v})",
                 driver=f"Driver {v + 1} 司机",
-                capacity=120,
+                capacity=300,
                 km=round(km, 1),
                 planned_hours=round((t - start).total_seconds() / 3600 + 0.5, 1),
                 stops=stops,

@@ -31,13 +31,20 @@ class LabelStyle:
     sizes: tuple[tuple[float, float], ...]  # (size, min size) per text line, top to bottom
 
 
+# Text lines: short code, Chinese name, passport name, school, destination, contents.
 STYLES: dict[str, LabelStyle] = {
-    "L7160": LabelStyle(1.2 * mm, 25.0 * mm, ((16, 10), (12, 6), (9, 5), (7, 4.5), (8, 5), (6.5, 4.5))),
+    "L7160": LabelStyle(
+        1.2 * mm, 25.0 * mm, ((16, 10), (12, 6), (9, 5), (7, 4.5), (8, 5), (6.5, 4.5))
+    ),
     "L7163": LabelStyle(1.5 * mm, 30.0 * mm, ((20, 12), (14, 7), (10, 6), (8, 5), (9, 5), (8, 5))),
     # 25.4 mm high: the largest QR that fits leaves 0.5 mm above and below (18.5 mm symbol).
-    "5160": LabelStyle(0.5 * mm, 24.4 * mm, ((14, 9), (11, 6), (8, 5), (6.5, 4.5), (7, 5), (6, 4.5))),
-    "thermal-4x6": LabelStyle(5 * mm, 70.0 * mm, ((30, 16), (26, 12), (18, 9), (13, 7), (15, 8), (12, 6))),
-}  # fmt: skip
+    "5160": LabelStyle(
+        0.5 * mm, 24.4 * mm, ((14, 9), (11, 6), (8, 5), (6.5, 4.5), (7, 5), (6, 4.5))
+    ),
+    "thermal-4x6": LabelStyle(
+        5 * mm, 70.0 * mm, ((30, 16), (26, 12), (18, 9), (13, 7), (15, 8), (12, 6))
+    ),
+}
 
 
 def qr_rect(fmt: SheetFormat, cell: Rect) -> Rect:
