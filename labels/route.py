@@ -248,7 +248,7 @@ def render_route_sheets(
     doc = SimpleDocTemplate(
         buf, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=f"Route sheets {sheet.run_name}", creator="kitrun labels",
-        invariant=1,
+        invariant=1, initialFontName=fonts.text,
     )  # fmt: skip
     story: list[Flowable] = []
     maps: list[RouteMap] = []

@@ -136,8 +136,11 @@ def plan_pages(
         yield page
 
 
-def _new_canvas(buf: BinaryIO, fmt: SheetFormat, title: str) -> Canvas:
-    canvas = Canvas(buf, pagesize=fmt.pagesize, pageCompression=1, invariant=1)
+def _new_canvas(buf: BinaryIO, fmt: SheetFormat, title: str, fonts: Fonts) -> Canvas:
+    # The initial font is otherwise Helvetica, listed (not embedded) on every page.
+    canvas = Canvas(
+        buf, pagesize=fmt.pagesize, pageCompression=1, invariant=1, initialFontName=fonts.text
+    )
     canvas.setTitle(title)
     canvas.setCreator("kitrun labels")
     return canvas
@@ -179,13 +182,13 @@ def render_labels(
             chunks.clear()
 
     buf = io.BytesIO()
-    canvas = _new_canvas(buf, fmt, title)
+    canvas = _new_canvas(buf, fmt, title, fonts)
     pages_in_chunk = 0
     for page in plan_pages(fmt, labels, start):
         if pages_in_chunk == chunk_pages:
             flush(canvas, buf)
             buf = io.BytesIO()
-            canvas = _new_canvas(buf, fmt, title)
+            canvas = _new_canvas(buf, fmt, title, fonts)
             pages_in_chunk = 0
         for position, label in page:
             draw_label(canvas, fmt, cell_rect(fmt, position), label, fonts)
@@ -216,7 +219,7 @@ def render_calibration(format_id: str, *, font_path: str | None = None) -> bytes
     fmt = get_format(format_id)
     fonts = cjk_fonts(font_path)
     buf = io.BytesIO()
-    canvas = _new_canvas(buf, fmt, f"Calibration {fmt.id}")
+    canvas = _new_canvas(buf, fmt, f"Calibration {fmt.id}", fonts)
     canvas.setLineWidth(0.5)
     for position in range(1, fmt.cells + 1):
         cell = cell_rect(fmt, position)
