@@ -138,7 +138,10 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("cell", fontName=fonts.text, fontSize=8, leading=10, wordWrap="CJK")
+    base = ParagraphStyle(
+        "cell", fontName=fonts.text, bulletFontName=fonts.text, fontSize=8, leading=10,
+        wordWrap="CJK",
+    )  # fmt: skip
     return {
         "cell": base,
         "head": ParagraphStyle("head", parent=base, fontSize=7.5, textColor=colors.white),
@@ -148,7 +151,9 @@ def _styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
     }
 
 
-def _header(sheet: RouteSheet, v: VehicleRoute, st: dict[str, ParagraphStyle], width: float):
+def _header(
+    sheet: RouteSheet, v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, fonts: Fonts
+) -> list[Flowable]:
     day = sheet.date.isoformat() if isinstance(sheet.date, date) else str(sheet.date)
     kits = sum(s.kits for s in v.stops)
     pairs = [
@@ -165,6 +170,7 @@ def _header(sheet: RouteSheet, v: VehicleRoute, st: dict[str, ParagraphStyle], w
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), fonts.text),  # else Table sets Helvetica
                 ("TEXTCOLOR", (0, 0), (-1, -1), colors.black),
                 ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eeeeee")),
                 ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#eeeeee")),
@@ -210,6 +216,7 @@ def _stops_table(v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, l
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), st["cell"].fontName),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#333333")),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -243,20 +250,20 @@ def render_route_sheets(
     fonts = cjk_fonts(font_path)
     st = _styles(fonts)
     size = PAGESIZES[pagesize]
-    width = size[0] - 2 * MARGIN
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=f"Route sheets {sheet.run_name}", creator="kitrun labels",
         invariant=1, initialFontName=fonts.text,
     )  # fmt: skip
+    width = doc.width - 12  # the frame pads its content by 6 pt on each side
     story: list[Flowable] = []
     maps: list[RouteMap] = []
     for i, v in enumerate(vehicles):
         if i:
             story.append(PageBreak())
         story.append(_Marker(f"{sheet.run_name} · {v.name} · {v.driver}"))
-        story += _header(sheet, v, st, width)
+        story += _header(sheet, v, st, width, fonts)
         route_map = RouteMap(sheet, v, width, MAP_HEIGHT, fonts.text)
         maps.append(route_map)
         story += [route_map, Spacer(1, 4 * mm), _stops_table(v, st, width, layout)]

@@ -19,7 +19,7 @@ def rasterise(pdf: bytes, tmp_path: Path, dpi: int = 300, name: str = "page") ->
     subprocess.run(
         ["pdftoppm", "-r", str(dpi), "-gray", "-png", str(src), str(tmp_path / name)], check=True
     )
-    return [Image.open(p) for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+    return [Image.open(p).convert("L") for p in sorted(tmp_path.glob(f"{name}-*.png"))]
 
 
 def pixel_box(rect: Rect, page_h: float, dpi: int) -> tuple[int, int, int, int]:
