@@ -53,6 +53,8 @@ def candidate_paths(path: str | os.PathLike[str] | None = None) -> list[Path]:
     found: list[Path] = []
     for explicit in (path, os.environ.get(ENV_VAR)):
         if explicit:
+            if not Path(explicit).is_file():
+                log.warning("CJK font %s does not exist; trying the next one", explicit)
             found.append(Path(explicit))
     packaged = _package_font()
     if packaged:
@@ -69,7 +71,7 @@ def _register_ttf(path: Path, index: int) -> Fonts:
         # wqy-microhei.ttc carries a monospaced face second: embedded and readable for codes.
         try:
             face = TTFont(f"KitrunCJKMono{index}", str(path), subfontIndex=1)
-        except Exception:  # noqa: BLE001 - a TTC without a second face is fine
+        except Exception:  # a TTC without a second face: use Courier for codes
             face = None
         if face is not None and b"Mono" in face.face.name:
             pdfmetrics.registerFont(face)
@@ -86,13 +88,11 @@ def cjk_fonts(path: str | os.PathLike[str] | None = None) -> Fonts:
         fonts = None
         for candidate in candidate_paths(path):
             if not candidate.is_file():
-                if candidate == Path(path or "\0") or str(candidate) == os.environ.get(ENV_VAR):
-                    log.warning("CJK font %s does not exist; trying the next one", candidate)
                 continue
             try:
                 fonts = _register_ttf(candidate, len(_registered))
                 break
-            except Exception as exc:  # noqa: BLE001 - e.g. CFF outlines; try the next
+            except Exception as exc:  # e.g. CFF outlines (Noto CJK): try the next one
                 log.warning("cannot use CJK font %s: %s", candidate, exc)
         if fonts is None:
             warnings.warn(

@@ -110,7 +110,7 @@ def _numbered_canvas(font: str) -> type[Canvas]:
             self.kitrun_footer = ""
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
