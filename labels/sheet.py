@@ -95,19 +95,19 @@ def draw_label(
         baseline = y + size * 0.25
         if not text:
             continue
-        t = canvas.beginText()
+        x = centre - stringWidth(text, font, size) / 2 if fmt.layout == "stacked" else left
+        t = canvas.beginText(x, baseline)
         t.setFont(font, size)
-        # Text render mode persists across text objects: set it on every line. The short
-        # code is read aloud and typed, so it gets heavier strokes (fill + stroke).
-        t.setTextRenderMode(2 if i == 0 else 0)
         if i == 0:
+            # The short code is read aloud and typed: heavier strokes (fill + stroke). The
+            # render mode outlives the text object, so keep it inside q/Q.
+            canvas.saveState()
             canvas.setLineWidth(size * 0.04)
-        if fmt.layout == "stacked":
-            t.setTextOrigin(centre - stringWidth(text, font, size) / 2, baseline)
-        else:
-            t.setTextOrigin(left, baseline)
+            t.setTextRenderMode(2)
         t.textOut(text)
         canvas.drawText(t)
+        if i == 0:
+            canvas.restoreState()
     canvas.restoreState()
 
 
@@ -229,17 +229,19 @@ def render_calibration(format_id: str, *, font_path: str | None = None) -> bytes
         canvas.setFont(fonts.text, size)
         canvas.drawCentredString(cell.x + cell.w / 2, cell.y + cell.h / 2 - size * 0.35,
                                  str(position))  # fmt: skip
-    note = (
-        f"Calibration {fmt.description}. Print at 100 % (actual size, no scaling); "
-        "every outline must lie on a label edge. Bar below: 50 mm."
+    notes = (
+        f"Calibration page: {fmt.description}",
+        "Print at 100 % (actual size, no scaling): every outline must lie on a label edge. "
+        "Bar: 50 mm.",
     )
     in_margin = fmt.top >= 8 * mm
-    text_y = fmt.page_h - fmt.top / 2 if in_margin else fmt.page_h * 0.25
+    text_y = fmt.page_h - fmt.top / 2 + 1 if in_margin else fmt.page_h * 0.25
     width = fmt.page_w - 2 * max(fmt.left, 5 * mm)
-    text, size = fit_text(note, fonts.text, 8, 5, width)
-    canvas.setFont(fonts.text, size)
-    canvas.drawCentredString(fmt.page_w / 2, text_y, text)
-    bar_y = fmt.top / 2 if in_margin else fmt.page_h * 0.2
+    for i, note in enumerate(notes):
+        text, size = fit_text(note, fonts.text, 8, 5, width)
+        canvas.setFont(fonts.text, size)
+        canvas.drawCentredString(fmt.page_w / 2, text_y - i * 10, text)
+    bar_y = fmt.top / 2 if in_margin else fmt.page_h * 0.18
     x0 = fmt.page_w / 2 - 25 * mm
     canvas.line(x0, bar_y, x0 + 50 * mm, bar_y)
     for i in range(6):

@@ -161,3 +161,13 @@ def test_bad_format_or_start(kwargs: dict, message: str) -> None:
 def test_empty_label_list() -> None:
     with pytest.raises(LabelError, match="no labels to render"):
         render_labels([], "L7160")
+
+
+def test_only_the_short_code_is_stroked() -> None:
+    """Text render mode 2 (fill + stroke, for a heavier code) must not leak to other lines."""
+    pdf = render_labels(sample_labels(3), "L7163")
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().decode("latin-1")
+    assert content.count("2 Tr") == 3
+    for chunk in content.split("2 Tr")[1:]:
+        first_text_end = chunk.index("ET")
+        assert chunk.index("Q", first_text_end) < chunk.index("BT")
