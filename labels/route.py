@@ -121,8 +121,9 @@ def _numbered_canvas(font: str) -> type[Canvas]:
                 w, _ = self._pagesize
                 self.setFont(font, 8)
                 self.setFillGray(0.3)
-                self.drawString(MARGIN, MARGIN / 2, self.kitrun_footer)
-                self.drawRightString(w - MARGIN, MARGIN / 2, f"page {number} of {total}")
+                # Aligned with the frame's content, which is padded by 6 pt.
+                self.drawString(MARGIN + 6, MARGIN / 2, self.kitrun_footer)
+                self.drawRightString(w - MARGIN - 6, MARGIN / 2, f"page {number} of {total}")
                 super().showPage()
             super().save()
 

@@ -92,9 +92,12 @@ class RouteMap(Flowable):
         dx, dy = p.depot
         c.setFillColorRGB(0.8, 0.1, 0.1)
         c.rect(dx - 4, dy - 4, 8, 8, stroke=0, fill=1)
+        label = "Depot 仓库"
+        c.setFillGray(1)  # keep the depot's name readable over the route lines
+        c.rect(dx + 5, dy - 5, c.stringWidth(label, self.font, 8) + 2, 10, stroke=0, fill=1)
         c.setFillGray(0)
         c.setFont(self.font, 8)
-        c.drawString(dx + 6, dy - 3, "Depot 仓库")
+        c.drawString(dx + 6, dy - 3, label)
         self._scale_bar()
         self._north_arrow()
         c.restoreState()
