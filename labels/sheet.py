@@ -3,6 +3,7 @@
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import BinaryIO
 
 from pypdf import PdfReader, PdfWriter
@@ -146,6 +147,32 @@ def _new_canvas(buf: BinaryIO, fmt: SheetFormat, title: str, fonts: Fonts) -> Ca
     return canvas
 
 
+def _render_chunks(
+    fmt: SheetFormat,
+    labels: Sequence[LabelData],
+    start: int,
+    fonts: Fonts,
+    title: str,
+    chunk_pages: int,
+    progress: Progress | None,
+) -> Iterator[bytes]:
+    """Yield one complete PDF per `chunk_pages` pages, so no canvas holds the whole job."""
+    pages = plan_pages(fmt, labels, start)
+    done, total = 0, len(labels)
+    while chunk := list(islice(pages, chunk_pages)):
+        buf = io.BytesIO()
+        canvas = _new_canvas(buf, fmt, title, fonts)
+        for page in chunk:
+            for position, label in page:
+                draw_label(canvas, fmt, cell_rect(fmt, position), label, fonts)
+            canvas.showPage()
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
+        canvas.save()
+        yield buf.getvalue()
+
+
 def render_labels(
     labels: Sequence[LabelData],
     format_id: str,
@@ -163,54 +190,31 @@ def render_labels(
         labels = list(labels)
     if not labels:
         raise LabelError("no labels to render: the label list is empty")
+    if chunk_pages < 1:
+        raise LabelError(f"chunk_pages must be at least 1, not {chunk_pages}")
     fonts = cjk_fonts(font_path)
-    total, done = len(labels), 0
-    title = f"Labels {fmt.id} ({total})"
-    chunks: list[bytes] = []
-    writer: PdfWriter | None = None
-
-    def flush(canvas: Canvas, buf: io.BytesIO) -> None:
-        nonlocal writer
-        canvas.save()
-        chunks.append(buf.getvalue())
-        if len(chunks) == 2 and writer is None:
-            writer = PdfWriter()
-        if writer is not None:
-            # Chunks are merged and dropped as they come, so memory tracks the output size.
-            for chunk in chunks:
-                writer.append(PdfReader(io.BytesIO(chunk)))
-            chunks.clear()
-
-    buf = io.BytesIO()
-    canvas = _new_canvas(buf, fmt, title, fonts)
-    pages_in_chunk = 0
-    for page in plan_pages(fmt, labels, start):
-        if pages_in_chunk == chunk_pages:
-            flush(canvas, buf)
-            buf = io.BytesIO()
-            canvas = _new_canvas(buf, fmt, title, fonts)
-            pages_in_chunk = 0
-        for position, label in page:
-            draw_label(canvas, fmt, cell_rect(fmt, position), label, fonts)
-        canvas.showPage()
-        pages_in_chunk += 1
-        done += len(page)
-        if progress is not None:
-            progress(done, total)
-    flush(canvas, buf)
-
-    if writer is None:
-        data = chunks[0]
-        if out is None:
-            return data
-        out.write(data)
-        return None
-    writer.add_metadata({"/Title": title, "/Creator": "kitrun labels"})
+    title = f"Labels {fmt.id} ({len(labels)})"
+    chunks = _render_chunks(fmt, labels, start, fonts, title, chunk_pages, progress)
+    first = next(chunks)
+    second = next(chunks, None)
+    if second is None:  # one chunk is the whole document already
+        data = first
+    else:
+        # Each chunk is parsed, appended and dropped: memory follows the (compressed) output.
+        writer = PdfWriter()
+        for chunk in chain((first, second), chunks):
+            writer.append(PdfReader(io.BytesIO(chunk)))
+        del first, second
+        writer.add_metadata({"/Title": title, "/Creator": "kitrun labels"})
+        if out is not None:
+            writer.write(out)
+            return None
+        merged = io.BytesIO()
+        writer.write(merged)
+        data = merged.getvalue()
     if out is None:
-        result = io.BytesIO()
-        writer.write(result)
-        return result.getvalue()
-    writer.write(out)
+        return data
+    out.write(data)
     return None
 
 

@@ -119,7 +119,7 @@ def test_long_text_is_shrunk_then_ellipsised_inside_its_cell(tmp_path: Path) -> 
         assert zxingcpp.read_barcodes(page.crop(pixel_box(cell_rect(fmt, 1), fmt.page_h, 150)))
 
 
-def test_chunks_merge_into_one_pdf_and_stream_out() -> None:
+def test_chunks_merge_into_one_pdf_and_stream_out(tmp_path: Path) -> None:
     labels = sample_labels(21 * 5 + 2)
     seen: list[tuple[int, int]] = []
     out = io.BytesIO()
@@ -132,6 +132,13 @@ def test_chunks_merge_into_one_pdf_and_stream_out() -> None:
     assert [d for d, _ in seen] == [21, 42, 63, 84, 105, 107]
     assert {t for _, t in seen} == {107}
     assert labels[-1].name_zh in reader.pages[5].extract_text()
+    # The merged file rasterises, decodes, and keeps its fonts embedded.
+    last = rasterise(out.getvalue(), tmp_path, DPI)[-1]
+    fmt = FORMATS["L7160"]
+    box = pixel_box(cell_rect(fmt, 2), fmt.page_h, DPI)
+    assert [r.text for r in zxingcpp.read_barcodes(last.crop(box))] == [labels[-1].token]
+    for row in pdf_fonts(out.getvalue(), tmp_path):
+        assert (row[-5], row[-4]) == ("yes", "yes"), row
 
 
 def test_generator_input_is_accepted() -> None:
