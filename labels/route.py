@@ -198,7 +198,9 @@ def _stop_row(stop: Stop, st: dict[str, ParagraphStyle], layout: RouteLayout | N
     ]
 
 
-def _stops_table(v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, layout) -> Table:
+def _stops_table(
+    v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, layout: RouteLayout | None
+) -> Table:
     heads = [
         "#",
         "Arrival",
