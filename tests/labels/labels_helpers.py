@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from labels import Rect
 
@@ -55,3 +55,17 @@ def require_poppler() -> None:
     for tool in ("pdftoppm", "pdftotext", "pdffonts"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} (poppler-utils) is needed by the label tests")
+
+
+def ink_outside(image: Image.Image, boxes: list[tuple[int, int, int, int]], level: int = 200):
+    """Bounding box of pixels darker than `level` outside all `boxes`, or None if there are none."""
+    mask = image.point(lambda v: 255 if v < level else 0)
+    draw = ImageDraw.Draw(mask)
+    for left, top, right, bottom in boxes:
+        draw.rectangle((left, top, right - 1, bottom - 1), fill=0)
+    return mask.getbbox()
+
+
+def darkest(image: Image.Image, box: tuple[int, int, int, int]) -> int:
+    """Darkest grey level within `box`."""
+    return image.crop(box).getextrema()[0]

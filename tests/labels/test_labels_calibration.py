@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from labels_helpers import pdf_text, pixel_box, rasterise
+from labels_helpers import darkest, pdf_text, pixel_box, rasterise
+from PIL import Image
 
 from labels import FORMATS, LabelError, cell_rect, render_calibration
 
 DPI = 150
 
 
-def _dark(a: np.ndarray) -> bool:
-    return bool((a < 128).any())
+def _dark(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
+    return darkest(image, box) < 128
 
 
 @pytest.mark.parametrize("format_id", FORMATS)
@@ -21,19 +21,19 @@ def test_every_cell_is_outlined_and_numbered(format_id: str, tmp_path: Path) -> 
     pdf = render_calibration(format_id)
     pages = rasterise(pdf, tmp_path, DPI)
     assert len(pages) == 1
-    page = np.asarray(pages[0])
+    page = pages[0]
     outlined = 0
     for position in range(1, fmt.cells + 1):
         left, top, right, bottom = pixel_box(cell_rect(fmt, position), fmt.page_h, DPI)
         mid_x, mid_y = (left + right) // 2, (top + bottom) // 2
         edges = [
-            page[top : top + 2, mid_x - 5 : mid_x + 5],  # top edge, within 2 px of the cell's
-            page[bottom - 2 : bottom, mid_x - 5 : mid_x + 5],
-            page[mid_y - 5 : mid_y + 5, left : left + 2],
-            page[mid_y - 5 : mid_y + 5, right - 2 : right],
+            (mid_x - 5, top, mid_x + 5, top + 2),  # top edge, within 2 px of the cell's
+            (mid_x - 5, bottom - 2, mid_x + 5, bottom),
+            (left, mid_y - 5, left + 2, mid_y + 5),
+            (right - 2, mid_y - 5, right, mid_y + 5),
         ]
-        inside = page[top + 4 : top + (bottom - top) // 5, left + 4 : left + (right - left) // 5]
-        if all(_dark(e) for e in edges) and not _dark(inside):
+        inside = (left + 4, top + 4, left + (right - left) // 5, top + (bottom - top) // 5)
+        if all(_dark(page, e) for e in edges) and not _dark(page, inside):
             outlined += 1
     assert outlined == fmt.cells
     numbers = pdf_text(pdf, tmp_path)[0].split()
