@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -123,7 +123,7 @@ class LotPublic(SQLModel):
 
 
 class LocationBase(SQLModel):
-    kind: LocationKind = LocationKind.warehouse
+    kind: LocationKind = Field(default=LocationKind.warehouse, sa_type=String(20))
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
     address: str = Field(default="", max_length=500)

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
 
@@ -29,22 +30,22 @@ def test_demo_diplomat_logs_in_in_both_languages(
     page.goto("/")
     # Chinese by default
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    assert page.get_by_role("heading", name="工作人员登录").is_visible()
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
     # switch to English and back to Chinese without JavaScript help
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Staff login").is_visible()
+    expect(page.get_by_role("heading", name="Staff login")).to_be_visible()
     page.fill("input[name=username]", "diplomat")
     page.fill("input[name=password]", "wrong-password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("alert").inner_text() == "Wrong username or password."
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin")
-    assert page.get_by_role("heading", name="Consulate overview").is_visible()
+    expect(page.get_by_role("heading", name="Consulate overview")).to_be_visible()
     page.screenshot(path=str(tmp_path / f"admin-en-{viewport}.png"), full_page=True)
     page.get_by_role("link", name="中文").click()
     page.wait_for_url("**/admin")
-    assert page.get_by_role("heading", name="领馆总览").is_visible()
+    expect(page.get_by_role("heading", name="领馆总览")).to_be_visible()
     page.screenshot(path=str(tmp_path / f"admin-zh-{viewport}.png"), full_page=True)
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")

@@ -38,7 +38,7 @@ def upgrade() -> None:
         "location",
         sa.Column(
             "kind",
-            sa.Enum("warehouse", "pickup_point", "vehicle", name="locationkind"),
+            sa.String(length=20),
             nullable=False,
         ),
         sa.Column("name_zh", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
