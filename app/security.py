@@ -45,3 +45,58 @@ def csrf_matches(cookie_value: str | None, submitted: str | None) -> bool:
 def keyed_hash(secret: str, value: str) -> str:
     """HMAC-SHA256, for values we must find again but never store in clear (codes, IPs)."""
     return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- claim codes
+# The QR encodes a random token (128 bits, never derived from an id). The short code is the same
+# claim's code for typing by hand: 9 random characters from a 31-character alphabet without
+# look-alikes (no 0/O, 1/I, U/V) and a check character: the position-weighted sum modulo the prime
+# 31 is zero, which catches every single wrong character and every swap of two characters.
+
+SHORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUWXYZ"
+_SHORT_INDEX = {c: i for i, c in enumerate(SHORT_ALPHABET)}
+_P = len(SHORT_ALPHABET)  # 31, a prime
+TOKEN_LENGTH = 22
+
+
+def new_claim_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _check_char(body: str) -> str:
+    total = sum((i + 1) * _SHORT_INDEX[ch] for i, ch in enumerate(body)) % _P
+    # find c with total + 10 * c ≡ 0 (mod 31); 10 is invertible modulo a prime
+    c = (-total * pow(10, -1, _P)) % _P
+    return SHORT_ALPHABET[c]
+
+
+def new_short_code() -> str:
+    body = "".join(secrets.choice(SHORT_ALPHABET) for _ in range(9))
+    return body + _check_char(body)
+
+
+def normalize_short_code(text: str) -> str | None:
+    """'k7m3q-9xp2a ' → 'K7M3Q9XP2A' when it is a well-formed short code, else None."""
+    code = "".join(ch for ch in text.upper() if ch not in " -\t")
+    if len(code) != 10 or any(ch not in _SHORT_INDEX for ch in code):
+        return None
+    return code if _check_char(code[:9]) == code[9] else None
+
+
+def format_short_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def parse_scanned_code(text: str) -> tuple[str, str] | None:
+    """What a scanner read: ('token', t) or ('short', code), or None when it is not ours.
+
+    Accepts the bare token, a URL ending in the token (a phone camera may add the status
+    page's address), or a typed short code with or without the hyphen.
+    """
+    raw = text.strip()
+    if "/" in raw:
+        raw = raw.rstrip("/").rsplit("/", 1)[-1]
+    if len(raw) == TOKEN_LENGTH and all(c.isalnum() or c in "-_" for c in raw):
+        return ("token", raw)
+    short = normalize_short_code(raw)
+    return ("short", short) if short else None

@@ -5,3 +5,8 @@ from models import (
     inventory,  # noqa: F401
     users,  # noqa: F401
 )
+from models import schools  # noqa: F401
+from models import campaigns  # noqa: F401
+from models import claims  # noqa: F401
+from models import runs  # noqa: F401
+from models import audit  # noqa: F401

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from app.migrate import append_only, drop_append_only
+
 revision: str = "9501223e17ba"
 down_revision: str | None = "3d4260f92525"
 branch_labels: str | Sequence[str] | None = None
@@ -183,41 +185,13 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
 
-    _append_only("stock_movement")
-    _append_only("stock_entry")
-
-
-def _append_only(table: str) -> None:
-    """The ledger is append-only in the database itself: updates and deletes are refused."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-
-
-def _drop_append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-    else:
-        for action in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+    append_only(op, "stock_movement")
+    append_only(op, "stock_entry")
 
 
 def downgrade() -> None:
-    _drop_append_only("stock_entry")
-    _drop_append_only("stock_movement")
+    drop_append_only(op, "stock_entry")
+    drop_append_only(op, "stock_movement")
     with op.batch_alter_table("stock_level", schema=None) as batch_op:
         batch_op.drop_index("ix_stock_level_location_item")
 

@@ -1,0 +1,118 @@
+"""Campaigns (distribution rounds), their eligible schools, and pickup slots."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class Verification(StrEnum):
+    roster = "roster"
+    email = "email"
+    manual = "manual"
+
+
+class CampaignStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class CampaignBase(SQLModel):
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    opens_at: datetime
+    closes_at: datetime
+    kit_item_id: int = Field(foreign_key="item.id")
+    kits_per_student: int = Field(default=1, ge=1, le=10)
+    delivery_minors: bool = True
+    delivery_quarantine: bool = True
+    delivery_distance_km: float | None = Field(default=None, gt=0)
+    depot_location_id: int | None = Field(default=None, foreign_key="location.id")
+
+
+class Campaign(CampaignBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("public_id"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint("closes_at > opens_at", name="dates"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=16, description="random, for public URLs")
+    status: str = Field(default="draft", sa_type=String(10))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignSchoolIn(SQLModel):
+    school_id: int
+    verification: Verification = Verification.roster
+
+
+class CampaignCreate(CampaignBase):
+    status: CampaignStatus = CampaignStatus.draft
+    schools: list[CampaignSchoolIn] = []
+
+
+class CampaignUpdate(SQLModel):
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    status: CampaignStatus | None = None
+    kits_per_student: int | None = Field(default=None, ge=1, le=10)
+    delivery_minors: bool | None = None
+    delivery_quarantine: bool | None = None
+    delivery_distance_km: float | None = Field(default=None, gt=0)
+    depot_location_id: int | None = None
+    schools: list[CampaignSchoolIn] | None = None
+
+
+class CampaignPublic(CampaignBase):
+    id: int
+    public_id: str
+    status: str
+    schools: list[CampaignSchoolIn] = []
+
+
+class CampaignSchool(SQLModel, table=True):
+    __tablename__ = "campaign_school"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "school_id"),
+        CheckConstraint("verification IN ('roster', 'email', 'manual')", name="verification"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    school_id: int = Field(foreign_key="school.id")
+    verification: str = Field(default="roster", sa_type=String(10))
+
+
+class PickupSlotBase(SQLModel):
+    location_id: int = Field(foreign_key="location.id")
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int = Field(ge=1, le=100000)
+
+
+class PickupSlot(PickupSlotBase, table=True):
+    """An opening of a pickup point; `booked` only changes by conditional updates."""
+
+    __tablename__ = "pickup_slot"
+    __table_args__ = (
+        CheckConstraint("booked >= 0", name="booked_nonneg"),
+        CheckConstraint("booked <= capacity", name="booked_within_capacity"),
+        CheckConstraint("ends_at > starts_at", name="times"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    booked: int = 0
+
+
+class PickupSlotCreate(PickupSlotBase):
+    pass
+
+
+class PickupSlotPublic(PickupSlotBase):
+    id: int
+    booked: int

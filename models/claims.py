@@ -1,0 +1,139 @@
+"""Claims: a student's request for a kit in a campaign, its history, and the scan log."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class ClaimStatus(StrEnum):
+    submitted = "submitted"  # waiting for verification (e-mail code or manual review)
+    verified = "verified"  # eligible, not yet allocated (transient)
+    waitlisted = "waitlisted"  # eligible, no kit yet; allocated when stock arrives
+    allocated = "allocated"  # a kit is reserved at a location
+    ready = "ready"  # label printed / kit at the point
+    out_for_delivery = "out_for_delivery"  # on a dispatched delivery run
+    handed_over = "handed_over"  # picked up or delivered
+    rejected = "rejected"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+DEAD_STATUSES = ("rejected", "cancelled", "expired")
+HOLDS_KIT = ("allocated", "ready", "out_for_delivery")
+_LIVE = "status NOT IN ('rejected', 'cancelled', 'expired')"
+
+
+class Claim(SQLModel, table=True):
+    __table_args__ = (
+        # Invariant 2: at most one live claim per student per campaign, in the database.
+        Index(
+            "uq_claim_live_student",
+            "campaign_id",
+            "student_key",
+            unique=True,
+            sqlite_where=text(_LIVE),
+            postgresql_where=text(_LIVE),
+        ),
+        UniqueConstraint("token"),
+        UniqueConstraint("short_code"),
+        CheckConstraint(
+            "status IN ('submitted', 'verified', 'waitlisted', 'allocated', 'ready', "
+            "'out_for_delivery', 'handed_over', 'rejected', 'cancelled', 'expired')",
+            name="status",
+        ),
+        CheckConstraint("fulfilment IN ('pickup', 'delivery')", name="fulfilment"),
+        Index("ix_claim_campaign_status", "campaign_id", "status"),
+        Index("ix_claim_school", "school_id", "status"),
+        Index("ix_claim_waitlist", "reserved_location_id", "status", "priority", "submitted_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    school_id: int = Field(foreign_key="school.id")
+    student_key: str = Field(max_length=300, description="school + student number, or e-mail")
+    status: str = Field(default="submitted", sa_type=String(20))
+    token: str = Field(max_length=40, description="random, ≥ 128 bits; what the QR encodes")
+    short_code: str = Field(max_length=12, description="for typing by hand, with a check char")
+    name_zh: str = Field(default="", max_length=100)
+    name_latin: str = Field(max_length=200)
+    student_number: str = Field(default="", max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    birth_date: date
+    phone: str = Field(default="", max_length=40)
+    wechat: str = Field(default="", max_length=60)
+    is_minor: bool = False
+    quarantine: bool = False
+    priority: int = Field(default=1, description="0 minors, 1 others: the waitlist order")
+    fulfilment: str = Field(default="pickup", sa_type=String(10))
+    pickup_location_id: int | None = Field(default=None, foreign_key="location.id")
+    slot_id: int | None = Field(default=None, foreign_key="pickup_slot.id")
+    address: str = Field(default="", max_length=500)
+    lat: float | None = None
+    lon: float | None = None
+    delivery_reason: str | None = Field(default=None, max_length=20)
+    locale: str = Field(default="zh_CN", max_length=10)
+    reasons: list = Field(default_factory=list, sa_type=JSON)
+    reserved_item_id: int | None = Field(default=None, foreign_key="item.id")
+    reserved_lot_id: int | None = Field(default=None, foreign_key="lot.id")
+    reserved_location_id: int | None = Field(default=None, foreign_key="location.id")
+    kits: int = 1
+    email_code_hash: str | None = Field(default=None, max_length=64)
+    email_code_expires_at: datetime | None = None
+    email_code_attempts: int = 0
+    run_id: int | None = Field(default=None, index=True)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    allocated_at: datetime | None = None
+    ready_at: datetime | None = None
+    handed_over_at: datetime | None = None
+    handed_over_by: int | None = Field(default=None, foreign_key="user.id")
+    handed_over_location_id: int | None = Field(default=None, foreign_key="location.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimEvent(SQLModel, table=True):
+    """Append-only history of a claim: every decision with its reasons."""
+
+    __tablename__ = "claim_event"
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    reasons: list = Field(default_factory=list, sa_type=JSON)
+    note: str = Field(default="", max_length=500)
+
+
+class VolunteerPoint(SQLModel, table=True):
+    """A volunteer may scan at this pickup point."""
+
+    __tablename__ = "volunteer_point"
+    __table_args__ = (UniqueConstraint("user_id", "location_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    location_id: int = Field(foreign_key="location.id")
+
+
+class Scan(SQLModel, table=True):
+    """Every scan attempt, successful or not (append-only); nonce makes retries idempotent."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "nonce"),
+        Index("ix_scan_location_received", "location_id", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
+    code_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="user.id")
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    run_stop_id: int | None = Field(default=None, index=True)
+    nonce: str = Field(max_length=64)
+    scanned_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)
+    result: str = Field(max_length=30)
+    response: dict = Field(default_factory=dict, sa_type=JSON)
+    conflict: bool = False

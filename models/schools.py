@@ -1,0 +1,95 @@
+"""Schools, their rosters of enrolled students, and roster import jobs."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class SchoolBase(SQLModel):
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    city: str = Field(default="", max_length=120)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    email_domains: str = Field(
+        default="", max_length=500, description="comma-separated, e.g. 'etu.univ.fr, univ.fr'"
+    )
+    in_district: bool = True
+
+
+class School(SchoolBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SchoolCreate(SchoolBase):
+    pass
+
+
+class SchoolUpdate(SQLModel):
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
+    city: str | None = Field(default=None, max_length=120)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    email_domains: str | None = Field(default=None, max_length=500)
+    in_district: bool | None = None
+
+
+class SchoolPublic(SchoolBase):
+    id: int
+    roster_size: int = 0
+
+
+class RosterEntry(SQLModel, table=True):
+    """One enrolled student of a school, as the school's export lists them."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (
+        UniqueConstraint("school_id", "student_number"),
+        Index("ix_roster_entry_school_email", "school_id", "email"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id")
+    student_number: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    name_norm: str = Field(max_length=200, description="lower-case, no spaces or punctuation")
+    birth_date: date
+    email: str | None = Field(default=None, max_length=254)
+
+
+class RosterImport(SQLModel, table=True):
+    """A roster upload: all or nothing, with progress for the page."""
+
+    __tablename__ = "roster_import"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    filename: str = Field(default="", max_length=255)
+    status: str = Field(default="pending", sa_type=String(10))
+    total_lines: int = 0
+    processed_lines: int = 0
+    imported: int = 0
+    errors: list = Field(default_factory=list, sa_type=JSON)
+    message: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class RosterImportPublic(SQLModel):
+    id: int
+    school_id: int
+    filename: str
+    status: str
+    total_lines: int
+    processed_lines: int
+    imported: int
+    errors: list
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
