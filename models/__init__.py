@@ -1,12 +1,8 @@
-"""SQLModel tables and API schemas, one module per domain."""
+"""SQLModel tables and API schemas, one module per domain.
 
-from models import (
-    base,  # noqa: F401  (sets the naming convention first)
-    inventory,  # noqa: F401
-    users,  # noqa: F401
-)
-from models import schools  # noqa: F401
-from models import campaigns  # noqa: F401
-from models import claims  # noqa: F401
-from models import runs  # noqa: F401
-from models import audit  # noqa: F401
+Every model module imports models.base first, which sets the metadata's naming convention.
+"""
+
+from models import audit, base, campaigns, claims, inventory, runs, schools, users
+
+__all__ = ["audit", "base", "campaigns", "claims", "inventory", "runs", "schools", "users"]
