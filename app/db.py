@@ -59,6 +59,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
+        # services reached through hooks (e.g. waitlist mail) find the settings here
+        session.info["kitrun_settings"] = request.app.state.settings
         yield session
 
 

@@ -137,3 +137,82 @@ class Scan(SQLModel, table=True):
     result: str = Field(max_length=30)
     response: dict = Field(default_factory=dict, sa_type=JSON)
     conflict: bool = False
+
+
+class Fulfilment(StrEnum):
+    pickup = "pickup"
+    delivery = "delivery"
+
+
+class ClaimIn(SQLModel):
+    """What a student submits on the claim form (or a script to the public API)."""
+
+    school_id: int
+    name_zh: str = Field(default="", max_length=50)
+    name_latin: str = Field(min_length=1, max_length=100, description="name as in passport")
+    student_number: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=254)
+    birth_date: date
+    phone: str = Field(default="", max_length=40)
+    wechat: str = Field(default="", max_length=60)
+    fulfilment: Fulfilment = Fulfilment.pickup
+    pickup_location_id: int | None = None
+    slot_id: int | None = None
+    address: str = Field(default="", max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    quarantine: bool = False
+    consent: bool = Field(description="consent to the use of the data for the distribution")
+
+
+class ClaimStatusPublic(SQLModel):
+    """What the holder of a claim's token may see."""
+
+    status: str
+    short_code: str
+    token: str
+    campaign: str
+    school: str
+    name_latin: str
+    fulfilment: str
+    pickup_point: str | None
+    slot: str | None
+    waitlist_position: int | None
+    reasons: list
+    submitted_at: datetime
+    handed_over_at: datetime | None
+
+
+class ClaimStaffPublic(SQLModel):
+    id: int
+    campaign_id: int
+    school_id: int
+    status: str
+    short_code: str
+    name_zh: str
+    name_latin: str
+    student_number: str
+    email: str | None
+    birth_date: date
+    phone: str
+    wechat: str
+    is_minor: bool
+    quarantine: bool
+    fulfilment: str
+    pickup_location_id: int | None
+    slot_id: int | None
+    address: str
+    lat: float | None
+    lon: float | None
+    delivery_reason: str | None
+    reserved_location_id: int | None
+    reasons: list
+    submitted_at: datetime
+    allocated_at: datetime | None
+    handed_over_at: datetime | None
+
+
+class DecisionIn(SQLModel):
+    claim_ids: list[int] = Field(min_length=1, max_length=1000)
+    decision: str = Field(pattern="^(approve|reject)$")
+    reason: str = Field(default="", max_length=300)

@@ -4,18 +4,24 @@ from fastapi import APIRouter, Depends
 
 from app.deps import check_csrf
 from routes.api import auth as api_auth
+from routes.api import campaigns as api_campaigns
+from routes.api import claims as api_claims
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.pages import auth as page_auth
 from routes.pages import home
 from routes.pages import stock as page_stock
+from routes.pages import student
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(api_auth.router, prefix="/api/v1")
 api_router.include_router(api_inventory.router, prefix="/api/v1")
+api_router.include_router(api_campaigns.router, prefix="/api/v1")
+api_router.include_router(api_claims.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
 pages_router.include_router(home.router)
 pages_router.include_router(page_stock.router)
+pages_router.include_router(student.router)

@@ -1,0 +1,164 @@
+"""Read side of claims: staff lists with filters, detail with history, CSV, the holder's view."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from app.security import format_short_code
+from app.services import claims as claims_service
+from models.campaigns import Campaign, PickupSlot
+from models.claims import Claim, ClaimEvent
+from models.inventory import Location
+from models.schools import School
+from models.users import User
+
+
+def filtered(
+    *,
+    session: Session,
+    campaign_id: int | None = None,
+    school_id: int | None = None,
+    status: str | None = None,
+    fulfilment: str | None = None,
+    minors: bool | None = None,
+    location_id: int | None = None,
+    q: str | None = None,
+):  # noqa: ANN201
+    """The claims query with the staff filters applied (for lists, CSV and label printing)."""
+    stmt = select(Claim)
+    if campaign_id is not None:
+        stmt = stmt.where(Claim.campaign_id == campaign_id)
+    if school_id is not None:
+        stmt = stmt.where(Claim.school_id == school_id)
+    if status:
+        stmt = stmt.where(Claim.status.in_(status.split(",")))
+    if fulfilment:
+        stmt = stmt.where(Claim.fulfilment == fulfilment)
+    if minors is not None:
+        stmt = stmt.where(Claim.is_minor == minors)
+    if location_id is not None:
+        stmt = stmt.where(Claim.reserved_location_id == location_id)
+    if q:
+        like = f"%{q.strip()}%"
+        code = q.strip().upper().replace("-", "")
+        stmt = stmt.where(
+            or_(
+                Claim.name_latin.ilike(like),
+                Claim.name_zh.like(like),
+                Claim.student_number.ilike(like),
+                Claim.email.ilike(like),
+                Claim.short_code == code,
+            )
+        )
+    return stmt
+
+
+def page(*, session: Session, limit: int = 50, offset: int = 0, **filters) -> tuple[list, int]:
+    stmt = filtered(session=session, **filters)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(
+        stmt.order_by(Claim.submitted_at.desc(), Claim.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def lookups(session: Session) -> dict:
+    """Names for ids shown in lists: schools, locations, slots, campaigns."""
+    return {
+        "schools": {s.id: s for s in session.exec(select(School)).all()},
+        "locations": {loc.id: loc for loc in session.exec(select(Location)).all()},
+        "campaigns": {c.id: c for c in session.exec(select(Campaign)).all()},
+    }
+
+
+def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User | None]]:
+    return list(
+        session.exec(
+            select(ClaimEvent, User)
+            .join(User, User.id == ClaimEvent.user_id, isouter=True)
+            .where(ClaimEvent.claim_id == claim_id)
+            .order_by(ClaimEvent.id)
+        ).all()
+    )
+
+
+def holder_view(*, session: Session, claim: Claim, locale: str) -> dict:
+    """What the student sees on the status page (and the API gives the token's holder)."""
+    zh = locale == "zh_CN"
+    campaign = session.get(Campaign, claim.campaign_id)
+    school = session.get(School, claim.school_id)
+    point = session.get(Location, claim.pickup_location_id) if claim.pickup_location_id else None
+    slot = session.get(PickupSlot, claim.slot_id) if claim.slot_id else None
+    return {
+        "status": claim.status,
+        "short_code": format_short_code(claim.short_code),
+        "token": claim.token,
+        "campaign": campaign.name_zh if zh else campaign.name_en,
+        "school": school.name_zh if zh else school.name_en,
+        "name_latin": claim.name_latin,
+        "fulfilment": claim.fulfilment,
+        "pickup_point": (point.name_zh if zh else point.name_en) if point else None,
+        "slot": f"{slot.starts_at:%Y-%m-%d %H:%M}–{slot.ends_at:%H:%M} UTC" if slot else None,
+        "waitlist_position": claims_service.waitlist_position(session, claim),
+        "reasons": claim.reasons,
+        "submitted_at": claim.submitted_at,
+        "handed_over_at": claim.handed_over_at,
+    }
+
+
+def to_csv(*, session: Session, **filters) -> bytes:
+    stmt = filtered(session=session, **filters).order_by(Claim.id)
+    look = lookups(session)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "id",
+            "campaign",
+            "school",
+            "status",
+            "short_code",
+            "name_zh",
+            "name_latin",
+            "student_number",
+            "email",
+            "birth_date",
+            "minor",
+            "phone",
+            "wechat",
+            "fulfilment",
+            "location",
+            "address",
+            "submitted_at_utc",
+            "handed_over_at_utc",
+        ]
+    )
+    for c in session.exec(stmt).all():
+        loc = look["locations"].get(c.reserved_location_id)
+        w.writerow(
+            [
+                c.id,
+                look["campaigns"][c.campaign_id].name_en,
+                look["schools"][c.school_id].name_en,
+                c.status,
+                format_short_code(c.short_code),
+                c.name_zh,
+                c.name_latin,
+                c.student_number,
+                c.email or "",
+                c.birth_date,
+                "yes" if c.is_minor else "no",
+                c.phone,
+                c.wechat,
+                c.fulfilment,
+                loc.name_en if loc else "",
+                c.address,
+                c.submitted_at.isoformat(),
+                c.handed_over_at.isoformat() if c.handed_over_at else "",
+            ]
+        )
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

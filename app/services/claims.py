@@ -1,0 +1,445 @@
+"""Claims: submit, verify, allocate a kit (or waitlist), change slot, cancel, review."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app import mail, security
+from app.config import Settings
+from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
+from app.services import campaigns, eligibility, ledger, ratelimit
+from app.services.eligibility import AlreadyClaimed, reason
+from app.services.ledger import Delta, OutOfStock
+from models.base import utcnow
+from models.campaigns import Campaign
+from models.claims import Claim, ClaimEvent, ClaimIn
+from models.inventory import StockLevel
+
+CODE_TTL = timedelta(minutes=30)
+MAX_CODE_ATTEMPTS = 5
+CANCELLABLE = ("submitted", "verified", "waitlisted", "allocated", "ready")
+
+
+def _event(
+    session: Session,
+    claim: Claim,
+    to_status: str,
+    reasons: list[dict],
+    *,
+    from_status: str | None = None,
+    user_id: int | None = None,
+    note: str = "",
+) -> None:
+    session.add(
+        ClaimEvent(
+            claim_id=claim.id,
+            from_status=from_status,
+            to_status=to_status,
+            reasons=reasons,
+            user_id=user_id,
+            note=note,
+        )
+    )
+
+
+def submit(
+    *,
+    session: Session,
+    settings: Settings,
+    campaign: Campaign,
+    data: ClaimIn,
+    locale: str,
+    address: str,
+    today: date | None = None,
+) -> Claim:
+    """Check and store a student's claim, then reserve a kit or waitlist it (one transaction)."""
+    # Counted before any check, in their own committed transaction: failed attempts count too
+    # (a roster match must not be guessable by trying birth dates).
+    raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
+    _limit(session, settings, f"claim:ip:{address}")
+    _limit(session, settings, f"claim:student:{campaign.id}:{raw_key}", per=10)
+    decision = eligibility.decide(
+        session=session, campaign=campaign, data=data, today=today or date.today()
+    )
+    claim = Claim(
+        campaign_id=campaign.id,
+        school_id=data.school_id,
+        student_key=decision.student_key,
+        status="submitted",
+        token=security.new_claim_token(),
+        short_code=security.new_short_code(),
+        name_zh=data.name_zh.strip(),
+        name_latin=data.name_latin.strip(),
+        student_number=data.student_number.strip(),
+        email=data.email.strip().lower() or None,
+        birth_date=data.birth_date,
+        phone=data.phone.strip(),
+        wechat=data.wechat.strip(),
+        is_minor=decision.is_minor,
+        quarantine=data.quarantine,
+        priority=0 if decision.is_minor else 1,
+        fulfilment=data.fulfilment.value,
+        pickup_location_id=data.pickup_location_id if data.fulfilment == "pickup" else None,
+        address=data.address.strip(),
+        lat=data.lat,
+        lon=data.lon,
+        delivery_reason=decision.delivery_reason,
+        locale=locale,
+        reasons=decision.reasons,
+        reserved_item_id=campaign.kit_item_id,
+        reserved_location_id=decision.location_id,
+        kits=campaign.kits_per_student,
+    )
+    try:
+        session.add(claim)
+        session.flush()  # the partial unique index refuses a second live claim here
+    except IntegrityError as exc:
+        session.rollback()
+        raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
+    if data.fulfilment == "pickup" and data.slot_id is not None:
+        campaigns.book_slot(session, slot_id=data.slot_id, location_id=data.pickup_location_id)
+        claim.slot_id = data.slot_id
+    _event(session, claim, "submitted", decision.reasons)
+    if decision.verification == "email":
+        _send_code(session, settings, claim)
+    elif decision.verified:
+        _verified_then_allocate(session, claim, [])
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a concurrent twin won the unique index at commit time
+        session.rollback()
+        raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
+    session.refresh(claim)
+    if claim.email and claim.status != "submitted":
+        _notify(session, settings, claim)
+        session.commit()
+    return claim
+
+
+def _limit(session: Session, settings: Settings, key: str, per: int | None = None) -> None:
+    """Rate limits counted in the database (hold across worker processes)."""
+    limit = per or settings.claim_rate_per_ip
+    count = ratelimit.hit(session, key, window_seconds=settings.claim_rate_window_seconds)
+    session.commit()
+    if count > limit:
+        raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
+
+
+def _verified_then_allocate(
+    session: Session, claim: Claim, reasons: list[dict], user_id: int | None = None
+) -> None:
+    prev = claim.status
+    claim.status = "verified"
+    claim.decided_at = utcnow()
+    _event(session, claim, "verified", reasons, from_status=prev, user_id=user_id)
+    allocate(session, claim)
+
+
+def _waitlist_ahead(session: Session, claim: Claim) -> bool:
+    return (
+        session.exec(
+            select(Claim.id)
+            .where(
+                Claim.status == "waitlisted",
+                Claim.reserved_location_id == claim.reserved_location_id,
+                Claim.reserved_item_id == claim.reserved_item_id,
+                Claim.id != claim.id,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _reserve(session: Session, claim: Claim) -> int | None:
+    """Reserve claim.kits kits of one lot at the claim's location, FEFO; the lot id or None."""
+    movement = None
+    for lot_id, available in ledger.available_lots(
+        session, item_id=claim.reserved_item_id, location_id=claim.reserved_location_id
+    ):
+        if available < claim.kits:
+            continue
+        movement = movement or ledger.new_movement(
+            session, kind="reserve", reference=f"claim:{claim.id}"
+        )
+        try:
+            ledger.apply(
+                session,
+                movement,
+                Delta(
+                    claim.reserved_item_id, lot_id, claim.reserved_location_id, reserved=claim.kits
+                ),
+            )
+        except OutOfStock:
+            continue  # another claim took it first; try the next lot
+        return lot_id
+    return None
+
+
+def allocate(session: Session, claim: Claim) -> None:
+    """Reserve a kit for a verified claim, or put it on the waitlist (minors first)."""
+    lot_id = None if _waitlist_ahead(session, claim) else _reserve(session, claim)
+    if lot_id is None:
+        claim.status = "waitlisted"
+        r = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
+    else:
+        claim.status = "allocated"
+        claim.reserved_lot_id = lot_id
+        claim.allocated_at = utcnow()
+        r = [reason("allocated", N_("A kit is reserved."))]
+    claim.reasons = [*claim.reasons, *r]
+    claim.updated_at = utcnow()
+    session.add(claim)
+    _event(session, claim, claim.status, r, from_status="verified")
+
+
+def allocate_waitlist(session: Session, item_id: int, location_id: int) -> int:
+    """Kits arrived at a location: allocate waitlisted claims, minors first, then by time."""
+    allocated = 0
+    queue = session.exec(
+        select(Claim)
+        .where(
+            Claim.status == "waitlisted",
+            Claim.reserved_location_id == location_id,
+            Claim.reserved_item_id == item_id,
+        )
+        .order_by(Claim.priority, Claim.submitted_at, Claim.id)
+    ).all()
+    t = Claim.__table__.c
+    for claim in queue:
+        with session.begin_nested() as sp:
+            taken = session.execute(
+                update(Claim)
+                .where(t.id == claim.id, t.status == "waitlisted")
+                .values(status="verified")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                sp.rollback()
+                continue
+            claim.status = "verified"
+            lot_id = _reserve(session, claim)
+            if lot_id is None:
+                sp.rollback()
+                break
+            claim.status, claim.reserved_lot_id = "allocated", lot_id
+            claim.allocated_at = claim.updated_at = utcnow()
+            r = [reason("allocated_from_waitlist", N_("Kits arrived: a kit is now reserved."))]
+            claim.reasons = [*claim.reasons, *r]
+            session.add(claim)
+            _event(session, claim, "allocated", r, from_status="waitlisted")
+        allocated += 1
+        settings = session.info.get("kitrun_settings")
+        if claim.email and settings is not None:
+            _notify(session, settings, claim)
+    return allocated
+
+
+ledger.stock_added_hooks.append(allocate_waitlist)
+
+
+def _notify(session: Session, settings: Settings, claim: Claim) -> None:
+    from app.services.claim_mail import status_mail
+
+    mail.queue(session, settings, status_mail(settings, claim))
+
+
+# ---------------------------------------------------------------- e-mail codes
+
+
+def _send_code(session: Session, settings: Settings, claim: Claim) -> None:
+    from app.services.claim_mail import code_mail
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    claim.email_code_hash = security.keyed_hash(settings.secret, f"{claim.token}:{code}")
+    claim.email_code_expires_at = utcnow() + CODE_TTL
+    claim.email_code_attempts = 0
+    session.add(claim)
+    mail.queue(session, settings, code_mail(settings, claim, code))
+
+
+def verify_code(*, session: Session, settings: Settings, token: str, code: str) -> Claim:
+    """Check the six-digit e-mail code of a claim; then allocate."""
+    claim = by_token(session=session, token=token)
+    if claim.status != "submitted" or claim.email_code_hash is None:
+        raise Conflict(N_("This claim is not waiting for an e-mail code."))
+    if claim.email_code_attempts >= MAX_CODE_ATTEMPTS:
+        raise TooManyRequests(N_("Too many wrong codes. Ask for a new code."))
+    expired = claim.email_code_expires_at is None or claim.email_code_expires_at < utcnow()
+    good = security.keyed_hash(settings.secret, f"{claim.token}:{code.strip()}")
+    if expired or good != claim.email_code_hash:
+        claim.email_code_attempts += 1
+        session.add(claim)
+        session.commit()
+        if expired:
+            raise Invalid(N_("The code has expired. Ask for a new code."), code="code_expired")
+        raise Invalid(N_("Wrong code. Check the e-mail we sent you."), code="code_wrong")
+    claim.email_code_hash = None
+    _verified_then_allocate(
+        session, claim, [reason("email_verified", N_("School e-mail address confirmed."))]
+    )
+    session.commit()
+    session.refresh(claim)
+    _notify(session, settings, claim)
+    session.commit()
+    return claim
+
+
+def resend_code(*, session: Session, settings: Settings, token: str) -> Claim:
+    claim = by_token(session=session, token=token)
+    if claim.status != "submitted" or not claim.email:
+        raise Conflict(N_("This claim is not waiting for an e-mail code."))
+    _limit(session, settings, f"code:{claim.id}", per=3)
+    _send_code(session, settings, claim)
+    session.commit()
+    return claim
+
+
+# ---------------------------------------------------------------- the holder's actions
+
+
+def by_token(*, session: Session, token: str) -> Claim:
+    claim = session.exec(select(Claim).where(Claim.token == token)).first()
+    if claim is None:
+        raise NotFound(N_("No claim at this address. Check the link."))
+    return claim
+
+
+def waitlist_position(session: Session, claim: Claim) -> int | None:
+    if claim.status != "waitlisted":
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(Claim)
+        .where(
+            Claim.status == "waitlisted",
+            Claim.reserved_location_id == claim.reserved_location_id,
+            Claim.reserved_item_id == claim.reserved_item_id,
+            (Claim.priority < claim.priority)
+            | ((Claim.priority == claim.priority) & (Claim.submitted_at < claim.submitted_at))
+            | (
+                (Claim.priority == claim.priority)
+                & (Claim.submitted_at == claim.submitted_at)
+                & (Claim.id < claim.id)
+            ),
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+def cancel(*, session: Session, token: str, user_id: int | None = None, note: str = "") -> Claim:
+    """Cancel a claim; its reserved kit and slot are released."""
+    claim = by_token(session=session, token=token)
+    t = Claim.__table__.c
+    prev = claim.status
+    done = session.execute(
+        update(Claim)
+        .where(t.id == claim.id, t.status.in_(CANCELLABLE))
+        .values(status="cancelled", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        raise Conflict(N_("This claim can no longer be cancelled."), code="not_cancellable")
+    if prev in ("allocated", "ready") and claim.reserved_lot_id:
+        mv = ledger.new_movement(
+            session, kind="release", reference=f"claim:{claim.id}", user_id=user_id
+        )
+        ledger.apply(
+            session,
+            mv,
+            Delta(
+                claim.reserved_item_id,
+                claim.reserved_lot_id,
+                claim.reserved_location_id,
+                reserved=-claim.kits,
+            ),
+        )
+        ledger.notify_stock_added(session, claim.reserved_item_id, claim.reserved_location_id)
+    if claim.slot_id:
+        campaigns.release_slot(session, slot_id=claim.slot_id)
+    r = [reason("cancelled", N_("Cancelled."))]
+    _event(session, claim, "cancelled", r, from_status=prev, user_id=user_id, note=note)
+    session.commit()
+    session.refresh(claim)
+    return claim
+
+
+def change_slot(*, session: Session, token: str, slot_id: int) -> Claim:
+    """Move a pickup claim to another slot of its pickup point."""
+    claim = by_token(session=session, token=token)
+    if claim.fulfilment != "pickup" or claim.status not in CANCELLABLE:
+        raise Conflict(N_("The time slot of this claim cannot be changed."))
+    if claim.slot_id == slot_id:
+        return claim
+    campaigns.book_slot(session, slot_id=slot_id, location_id=claim.pickup_location_id)
+    if claim.slot_id:
+        campaigns.release_slot(session, slot_id=claim.slot_id)
+    claim.slot_id = slot_id
+    claim.updated_at = utcnow()
+    session.add(claim)
+    session.commit()
+    session.refresh(claim)
+    return claim
+
+
+# ---------------------------------------------------------------- diplomats' decisions
+
+
+def decide_many(
+    *,
+    session: Session,
+    settings: Settings,
+    claim_ids: list[int],
+    approve: bool,
+    user_id: int,
+    note: str = "",
+) -> dict:
+    """Approve (then allocate) or reject claims waiting for manual review, all in one go."""
+    done, skipped = [], []
+    for cid in claim_ids:
+        claim = session.get(Claim, cid)
+        if claim is None:
+            raise NotFound(N_("No claim with id {id}."), params={"id": cid})
+        if claim.status != "submitted":
+            skipped.append(cid)
+            continue
+        if approve:
+            _verified_then_allocate(
+                session,
+                claim,
+                [reason("approved", N_("Approved by consular staff. {note}"), note=note)],
+                user_id=user_id,
+            )
+        else:
+            r = [reason("rejected", N_("Refused by consular staff: {note}"), note=note or "-")]
+            claim.status, claim.decided_at = "rejected", utcnow()
+            claim.reasons = [*claim.reasons, *r]
+            if claim.slot_id:
+                campaigns.release_slot(session, slot_id=claim.slot_id)
+            session.add(claim)
+            _event(
+                session, claim, "rejected", r, from_status="submitted", user_id=user_id, note=note
+            )
+        done.append(cid)
+    session.commit()
+    for cid in done:
+        claim = session.get(Claim, cid)
+        if claim.email:
+            _notify(session, settings, claim)
+    session.commit()
+    return {"decided": done, "skipped": skipped}
+
+
+def reserved_total(session: Session, item_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.coalesce(func.sum(StockLevel.reserved), 0)).where(
+                StockLevel.item_id == item_id
+            )
+        ).one()
+    )

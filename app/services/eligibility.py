@@ -1,0 +1,197 @@
+"""Eligibility: decide whether a student may claim, and record every reason of the decision."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.errors import N_, Conflict, Invalid
+from app.services import campaigns, rosters
+from models.campaigns import Campaign
+from models.claims import Claim, ClaimIn
+from models.inventory import Location, LocationKind
+from models.schools import School
+
+EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+
+
+class NotEligible(Invalid):
+    code = "not_eligible"
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
+def reason(code: str, text: str, **params: object) -> dict:
+    """A decision reason: a stable code and an English message template (translated on show)."""
+    return {"code": code, "text": text, "params": params}
+
+
+@dataclass
+class Decision:
+    """What eligibility found: the student key, the verification state and the reasons."""
+
+    student_key: str
+    verification: str
+    verified: bool
+    is_minor: bool
+    delivery_reason: str | None
+    location_id: int
+    reasons: list[dict] = field(default_factory=list)
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def student_key(school_id: int, student_number: str, email: str) -> str:
+    """The normalised identity of a student within a campaign (the unique constraint's key)."""
+    number = re.sub(r"[\s\-]", "", student_number).upper()
+    if number:
+        return f"{school_id}:{number}"
+    return f"email:{email.strip().lower()}"
+
+
+def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) -> Decision:
+    """Check a claim against the campaign's rules; raise a 4xx naming the first failed rule."""
+    reasons = [reason("campaign_open", N_("The campaign is open."))]
+    campaigns.ensure_open(campaign)
+    if not data.consent:
+        raise Invalid(N_("Please agree to the use of your data for the distribution."))
+    modes = campaigns.school_modes(session=session, campaign_id=campaign.id)
+    school = session.get(School, data.school_id)
+    if school is None or data.school_id not in modes or not school.in_district:
+        raise NotEligible(N_("This school is not part of this campaign."))
+    mode = modes[data.school_id]
+    reasons.append(
+        reason(
+            "school_eligible",
+            N_("{school} takes part ({mode} check)."),
+            school=school.name_en,
+            mode=mode,
+        )
+    )
+    if data.birth_date > today or data.birth_date.year < today.year - 100:
+        raise Invalid(N_("Check your birth date."))
+    email = data.email.strip().lower()
+    if email and not EMAIL_RE.match(email):
+        raise Invalid(N_("Check your e-mail address."))
+    number = data.student_number.strip()
+    verified = False
+    if mode == "roster":
+        if not number:
+            raise Invalid(N_("Give your student number."))
+        names = [n for n in (data.name_zh, data.name_latin) if n.strip()]
+        entry = rosters.match_student(
+            session=session,
+            school_id=school.id,
+            student_number=number,
+            birth_date=data.birth_date,
+            names=names,
+        )
+        if entry is None:
+            raise NotEligible(
+                N_(
+                    "We could not find you on your school's list: check your student number, "
+                    "name and birth date exactly as your school has them."
+                ),
+                code="roster_mismatch",
+            )
+        verified = True
+        reasons.append(reason("roster_match", N_("Found on the school's roster.")))
+    elif mode == "email":
+        if not email:
+            raise Invalid(N_("Give your school e-mail address."))
+        if not _domain_of(school, email):
+            raise NotEligible(
+                N_("Use your e-mail address at your school ({domains})."),
+                params={"domains": school.email_domains or "-"},
+                code="email_domain",
+            )
+        reasons.append(
+            reason("email_pending", N_("An e-mail code was sent to the school address."))
+        )
+    else:
+        if not number and not email:
+            raise Invalid(N_("Give your student number or your school e-mail address."))
+        reasons.append(reason("manual_pending", N_("Waiting for review by consular staff.")))
+    key = student_key(school.id, number if mode != "email" else "", email)
+    live = session.exec(
+        select(Claim.id).where(
+            Claim.campaign_id == campaign.id,
+            Claim.student_key == key,
+            Claim.status.not_in(("rejected", "cancelled", "expired")),
+        )
+    ).first()
+    if live is not None:
+        raise AlreadyClaimed(N_("You have already claimed a kit in this campaign."))
+    reasons.append(reason("first_claim", N_("No earlier claim in this campaign.")))
+    is_minor = age_on(data.birth_date, today) < 18
+    delivery_reason, location_id = _fulfilment(session, campaign, data, is_minor, reasons)
+    return Decision(
+        student_key=key,
+        verification=mode,
+        verified=verified,
+        is_minor=is_minor,
+        delivery_reason=delivery_reason,
+        location_id=location_id,
+        reasons=reasons,
+    )
+
+
+def _domain_of(school: School, email: str) -> bool:
+    domain = email.rsplit("@", 1)[-1]
+    domains = [d.strip().lower() for d in school.email_domains.split(",") if d.strip()]
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _fulfilment(
+    session: Session, campaign: Campaign, data: ClaimIn, is_minor: bool, reasons: list[dict]
+) -> tuple[str | None, int]:
+    if data.fulfilment == "pickup":
+        loc = session.get(Location, data.pickup_location_id) if data.pickup_location_id else None
+        if loc is None or loc.kind != LocationKind.pickup_point or not loc.active:
+            raise Invalid(N_("Choose a pickup point."))
+        reasons.append(reason("pickup", N_("Pickup at {point}."), point=loc.name_en))
+        return None, loc.id
+    if campaign.depot_location_id is None:
+        raise Invalid(N_("This campaign has no deliveries; choose a pickup point."))
+    if data.lat is None or data.lon is None or not data.address.strip():
+        raise Invalid(N_("For a delivery give your address and its coordinates."))
+    why = None
+    if campaign.delivery_minors and is_minor:
+        why = "minor"
+    elif campaign.delivery_quarantine and data.quarantine:
+        why = "quarantine"
+    elif campaign.delivery_distance_km:
+        points = [p for p in campaigns.pickup_points(session=session) if p.lat is not None]
+        nearest = min(
+            (haversine_km((data.lat, data.lon), (p.lat, p.lon)) for p in points),
+            default=math.inf,
+        )
+        if nearest > campaign.delivery_distance_km:
+            why = "distance"
+    if why is None:
+        raise NotEligible(
+            N_(
+                "Delivery is only for minors, students in quarantine and students far from every "
+                "pickup point; choose a pickup point."
+            ),
+            code="delivery_not_allowed",
+        )
+    reasons.append(reason("delivery_allowed", N_("Delivery allowed ({why})."), why=why))
+    return why, campaign.depot_location_id

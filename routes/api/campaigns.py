@@ -1,0 +1,88 @@
+"""Campaigns, pickup points and slots (diplomats)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.deps import ApiDiplomat
+from app.services import campaigns
+from models.base import Page
+from models.campaigns import (
+    Campaign,
+    CampaignCreate,
+    CampaignPublic,
+    CampaignSchoolIn,
+    CampaignUpdate,
+    PickupSlotCreate,
+    PickupSlotPublic,
+)
+from models.inventory import LocationPublic
+
+router = APIRouter(tags=["campaigns"])
+
+
+def _public(session, c: Campaign) -> CampaignPublic:  # noqa: ANN001
+    modes = campaigns.school_modes(session=session, campaign_id=c.id)
+    return CampaignPublic(
+        **c.model_dump(),
+        schools=[CampaignSchoolIn(school_id=k, verification=v) for k, v in modes.items()],
+    )
+
+
+@router.get("/campaigns", response_model=Page[CampaignPublic])
+def list_campaigns(
+    session: SessionDep,
+    user: ApiDiplomat,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[CampaignPublic]:
+    rows = session.exec(select(Campaign).order_by(Campaign.id.desc())).all()
+    return Page(
+        items=[_public(session, c) for c in rows[offset : offset + limit]],
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/campaigns", response_model=CampaignPublic, status_code=201)
+def create_campaign(body: CampaignCreate, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
+    """Create a campaign: dates, kit, eligible schools with their verification mode, policy."""
+    return _public(session, campaigns.create_campaign(session=session, data=body))
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
+def get_campaign(campaign_id: int, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
+    return _public(session, campaigns.get_campaign(session=session, campaign_id=campaign_id))
+
+
+@router.patch("/campaigns/{campaign_id}", response_model=CampaignPublic)
+def update_campaign(
+    campaign_id: int, body: CampaignUpdate, session: SessionDep, user: ApiDiplomat
+) -> CampaignPublic:
+    c = campaigns.update_campaign(session=session, campaign_id=campaign_id, data=body)
+    return _public(session, c)
+
+
+@router.get("/pickup-points", response_model=list[LocationPublic])
+def list_points(session: SessionDep, user: ApiDiplomat) -> list:
+    """Locations of kind pickup point (create them with POST /api/v1/locations)."""
+    return campaigns.pickup_points(session=session)
+
+
+@router.get("/pickup-points/{location_id}/slots", response_model=list[PickupSlotPublic])
+def list_slots(
+    location_id: int, session: SessionDep, user: ApiDiplomat, upcoming: bool = True
+) -> list:
+    return campaigns.slots(session=session, location_id=location_id, upcoming=upcoming)
+
+
+@router.post("/pickup-points/{location_id}/slots", response_model=PickupSlotPublic, status_code=201)
+def create_slot(
+    location_id: int, body: PickupSlotCreate, session: SessionDep, user: ApiDiplomat
+) -> object:
+    """Add an opening slot with its capacity; body.location_id must match the path."""
+    body.location_id = location_id
+    return campaigns.create_slot(session=session, data=body)

@@ -1,0 +1,101 @@
+"""Claims: the public submission (rate limited), the holder's status, staff lists and decisions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deps import ApiDiplomat
+from app.services import campaigns, claim_views, claims
+from models.base import Page
+from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
+
+router = APIRouter(tags=["claims"])
+
+
+@router.post("/campaigns/{public_id}/claims", response_model=ClaimStatusPublic, status_code=201)
+def submit_claim(public_id: str, body: ClaimIn, request: Request, session: SessionDep) -> dict:
+    """A student's claim (public, rate limited). `public_id` is the campaign's public id."""
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    claim = claims.submit(
+        session=session,
+        settings=request.app.state.settings,
+        campaign=campaign,
+        data=body,
+        locale=request.state.locale,
+        address=request.client.host if request.client else "?",
+    )
+    return claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+
+
+@router.get("/claims/{token}", response_model=ClaimStatusPublic)
+def claim_status(token: str, request: Request, session: SessionDep) -> dict:
+    """A claim's status, for the holder of its token."""
+    claim = claims.by_token(session=session, token=token)
+    return claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+
+
+@router.get("/claims", response_model=Page[ClaimStaffPublic])
+def list_claims(
+    session: SessionDep,
+    user: ApiDiplomat,
+    campaign_id: int | None = None,
+    school_id: int | None = None,
+    status: str | None = None,
+    fulfilment: str | None = None,
+    minors: bool | None = None,
+    location_id: int | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ClaimStaffPublic]:
+    """Claims for staff, filtered and paginated, newest first."""
+    rows, total = claim_views.page(
+        session=session,
+        limit=limit,
+        offset=offset,
+        campaign_id=campaign_id,
+        school_id=school_id,
+        status=status,
+        fulfilment=fulfilment,
+        minors=minors,
+        location_id=location_id,
+        q=q,
+    )
+    return Page(
+        items=[ClaimStaffPublic.model_validate(c, from_attributes=True) for c in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/claims.csv", response_class=Response)
+def claims_csv(
+    session: SessionDep,
+    user: ApiDiplomat,
+    campaign_id: int | None = None,
+    school_id: int | None = None,
+    status: str | None = None,
+) -> Response:
+    body = claim_views.to_csv(
+        session=session, campaign_id=campaign_id, school_id=school_id, status=status
+    )
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="claims.csv"'},
+    )
+
+
+@router.post("/claims/decisions")
+def decide(body: DecisionIn, request: Request, session: SessionDep, user: ApiDiplomat) -> dict:
+    """Approve or reject claims waiting for manual review (bulk)."""
+    return claims.decide_many(
+        session=session,
+        settings=request.app.state.settings,
+        claim_ids=body.claim_ids,
+        approve=body.decision == "approve",
+        user_id=user.id,
+        note=body.reason,
+    )

@@ -1,0 +1,275 @@
+"""The students' pages: the claim form, the confirmation/status page with its QR code."""
+
+import io
+from datetime import date
+from typing import Annotated
+
+import qrcode
+import qrcode.image.svg
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.errors import DomainError
+from app.services import campaigns, claim_views, claims
+from app.web import gettext, render
+from models.campaigns import CampaignSchool
+from models.claims import ClaimIn
+from models.schools import School
+
+router = APIRouter()
+
+FIELDS = (
+    "school_id",
+    "name_zh",
+    "name_latin",
+    "student_number",
+    "email",
+    "birth_date",
+    "phone",
+    "wechat",
+    "fulfilment",
+    "pickup_location_id",
+    "slot_id",
+    "address",
+    "lat",
+    "lon",
+)
+
+
+def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
+    schools = session.exec(
+        select(School)
+        .join(CampaignSchool, CampaignSchool.school_id == School.id)
+        .where(CampaignSchool.campaign_id == campaign.id, School.in_district)
+        .order_by(School.city, School.name_en)
+    ).all()
+    if q.strip():
+        low = q.strip().lower()
+        schools = [
+            s
+            for s in schools
+            if low in s.name_zh.lower() or low in s.name_en.lower() or low in s.city.lower()
+        ]
+    points = campaigns.pickup_points(session=session)
+    slots = {p.id: campaigns.slots(session=session, location_id=p.id) for p in points}
+    return {
+        "campaign": campaign,
+        "schools": schools,
+        "points": points,
+        "slots": slots,
+        "q": q,
+        "open": campaigns.is_open(campaign),
+        "delivery": campaign.depot_location_id is not None,
+    }
+
+
+@router.get("/claim/{public_id}")
+def claim_form(public_id: str, request: Request, session: SessionDep, q: str = "") -> Response:
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    ctx = _form_context(session, campaign, q)
+    return render(
+        request, "claim/form.html", {**ctx, "form": {"fulfilment": "pickup"}, "error": None}
+    )
+
+
+@router.post("/claim/{public_id}")
+def claim_submit(
+    public_id: str,
+    request: Request,
+    session: SessionDep,
+    school_id: Annotated[str, Form(max_length=12)] = "",
+    name_zh: Annotated[str, Form(max_length=50)] = "",
+    name_latin: Annotated[str, Form(max_length=100)] = "",
+    student_number: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    birth_date: Annotated[str, Form(max_length=10)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    wechat: Annotated[str, Form(max_length=60)] = "",
+    fulfilment: Annotated[str, Form(max_length=10)] = "pickup",
+    pickup_location_id: Annotated[str, Form(max_length=12)] = "",
+    slot_id: Annotated[str, Form(max_length=12)] = "",
+    address: Annotated[str, Form(max_length=500)] = "",
+    lat: Annotated[str, Form(max_length=20)] = "",
+    lon: Annotated[str, Form(max_length=20)] = "",
+    quarantine: Annotated[bool, Form()] = False,
+    consent: Annotated[bool, Form()] = False,
+    website: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    _ = gettext(request)
+    form = {k: v for k, v in locals().items() if k in FIELDS}
+    form["quarantine"] = quarantine
+    if website:  # the honeypot: people don't see this field, bots fill it in
+        return _again(request, session, campaign, form, _("The form could not be sent."), 400)
+    raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in form.items()}
+    data = {k: v for k, v in raw.items() if v not in ("", None)}
+    data.update(quarantine=quarantine, consent=consent)
+    try:
+        claim_in = ClaimIn.model_validate(data)
+    except ValidationError as exc:
+        return _again(request, session, campaign, form, _explain(exc, _), 422)
+    try:
+        claim = claims.submit(
+            session=session,
+            settings=request.app.state.settings,
+            campaign=campaign,
+            data=claim_in,
+            locale=request.state.locale,
+            address=request.client.host if request.client else "?",
+        )
+    except DomainError as exc:
+        return _again(request, session, campaign, form, exc.localized(_), exc.status_code)
+    return RedirectResponse(f"/s/{claim.token}", status_code=303)
+
+
+LABELS = {
+    "school_id": "School",
+    "name_latin": "Name as in passport",
+    "name_zh": "Chinese name",
+    "birth_date": "Birth date",
+    "email": "School e-mail",
+    "student_number": "Student number",
+    "pickup_location_id": "Pickup point",
+    "slot_id": "Time slot",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "consent": "Consent",
+    "address": "Address",
+}
+
+
+def _explain(exc: ValidationError, _) -> str:  # noqa: ANN001
+    problems = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err.get("loc") else ""
+        label = _(LABELS.get(field, field))
+        if field == "consent":
+            problems.append(_("Please agree to the use of your data for the distribution."))
+        elif field == "birth_date":
+            problems.append(_("Check your birth date (year-month-day)."))
+        elif err["type"] == "missing":
+            problems.append(_("Fill in “{field}”.").format(field=label))
+        else:
+            problems.append(_("Check “{field}”.").format(field=label))
+    return " ".join(dict.fromkeys(problems))
+
+
+def _again(request, session, campaign, form, message, status):  # noqa: ANN001, ANN202
+    ctx = _form_context(session, campaign)
+    return render(
+        request, "claim/form.html", {**ctx, "form": form, "error": message}, status_code=status
+    )
+
+
+def _qr(token: str):  # noqa: ANN202
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=10)
+    qr.add_data(token)
+    qr.make(fit=True)
+    return qr
+
+
+def _status_ctx(token: str, request: Request, session) -> dict:  # noqa: ANN001
+    claim = claims.by_token(session=session, token=token)
+    view = claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+    svg = _qr(token).make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string()
+    slots = []
+    if claim.fulfilment == "pickup" and claim.pickup_location_id:
+        slots = campaigns.slots(session=session, location_id=claim.pickup_location_id)
+    return {
+        "claim": claim,
+        "view": view,
+        "qr_svg": Markup(svg.decode()),
+        "slots": slots,
+        "msg": "",
+        "error": None,
+    }
+
+
+@router.get("/s/{token}")
+def status_page(token: str, request: Request, session: SessionDep, msg: str = "") -> Response:
+    """The confirmation and status page, at an unguessable address (the claim's token)."""
+    ctx = _status_ctx(token, request, session)
+    ctx["msg"] = msg
+    response = render(request, "claim/status.html", ctx)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/s/{token}/qr.png")
+def qr_png(token: str, session: SessionDep) -> Response:
+    claims.by_token(session=session, token=token)
+    buf = io.BytesIO()
+    _qr(token).make_image().save(buf, format="PNG")
+    return Response(
+        buf.getvalue(),
+        media_type="image/png",
+        headers={
+            "Content-Disposition": 'attachment; filename="kit-qr.png"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _status_again(request, session, token, message, status):  # noqa: ANN001, ANN202
+    session.rollback()
+    ctx = _status_ctx(token, request, session)
+    ctx["error"] = message
+    return render(request, "claim/status.html", ctx, status_code=status)
+
+
+@router.post("/s/{token}/verify")
+def verify(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        claims.verify_code(
+            session=session, settings=request.app.state.settings, token=token, code=code
+        )
+    except DomainError as exc:
+        return _status_again(
+            request, session, token, exc.localized(gettext(request)), exc.status_code
+        )
+    return RedirectResponse(f"/s/{token}?msg=verified", status_code=303)
+
+
+@router.post("/s/{token}/resend")
+def resend(token: str, request: Request, session: SessionDep) -> Response:
+    try:
+        claims.resend_code(session=session, settings=request.app.state.settings, token=token)
+    except DomainError as exc:
+        return _status_again(
+            request, session, token, exc.localized(gettext(request)), exc.status_code
+        )
+    return RedirectResponse(f"/s/{token}?msg=resent", status_code=303)
+
+
+@router.post("/s/{token}/slot")
+def change_slot(
+    token: str, request: Request, session: SessionDep, slot_id: Annotated[int, Form()] = 0
+) -> Response:
+    try:
+        claims.change_slot(session=session, token=token, slot_id=slot_id)
+    except DomainError as exc:
+        return _status_again(
+            request, session, token, exc.localized(gettext(request)), exc.status_code
+        )
+    return RedirectResponse(f"/s/{token}?msg=slot", status_code=303)
+
+
+@router.post("/s/{token}/cancel")
+def cancel(token: str, request: Request, session: SessionDep) -> Response:
+    try:
+        claims.cancel(session=session, token=token)
+    except DomainError as exc:
+        return _status_again(
+            request, session, token, exc.localized(gettext(request)), exc.status_code
+        )
+    return RedirectResponse(f"/s/{token}?msg=cancelled", status_code=303)
