@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -214,5 +215,5 @@ class ClaimStaffPublic(SQLModel):
 
 class DecisionIn(SQLModel):
     claim_ids: list[int] = Field(min_length=1, max_length=1000)
-    decision: str = Field(pattern="^(approve|reject)$")
+    decision: Literal["approve", "reject"]
     reason: str = Field(default="", max_length=300)

@@ -87,3 +87,107 @@ def move(session: Session, kind: str, *lines: dict, reason: str | None = None, u
         data=MovementIn(kind=kind, reason=reason, lines=list(lines)),
         user_id=user_id,
     )
+
+
+# ---------------------------------------------------------------- schools, campaigns, claims
+
+
+def school(session: Session, name: str = "Université Test", domains: str = "univ-test.fr", **kw):  # noqa: ANN201
+    from models.schools import School
+
+    s = School(
+        name_zh=f"{name}（中）",
+        name_en=name,
+        city="Paris",
+        lat=48.85,
+        lon=2.35,
+        email_domains=domains,
+        **kw,
+    )
+    session.add(s)
+    session.commit()
+    session.refresh(s)
+    return s
+
+
+def roster(session: Session, school_id: int, rows: list[tuple[str, str, str]]) -> None:
+    """rows: (student_number, name, birth date ISO)."""
+    from datetime import date
+
+    from app.services.rosters import normalize_name, normalize_student_number
+    from models.schools import RosterEntry
+
+    for number, name, birth in rows:
+        session.add(
+            RosterEntry(
+                school_id=school_id,
+                student_number=normalize_student_number(number),
+                name=name,
+                name_norm=normalize_name(name),
+                birth_date=date.fromisoformat(birth),
+            )
+        )
+    session.commit()
+
+
+def campaign_setup(
+    session: Session, *, kits: int = 5, mode: str = "roster", delivery: bool = True
+) -> dict:
+    """An open campaign with one school (given verification mode), a pickup point holding
+    `kits` assembled kits, a depot, and a roster of three students."""
+    from datetime import timedelta
+
+    from app.services import campaigns
+    from models.base import utcnow
+    from models.campaigns import CampaignCreate, CampaignSchoolIn
+
+    wh = location(session, "Depot")
+    point = location(session, "Campus", "pickup_point")
+    kit_item = item(session, "KIT", tracks_lot=False, unit="kit", is_kit=True)
+    if kits:
+        move(
+            session, "receive", {"item_id": kit_item.id, "location_id": point.id, "quantity": kits}
+        )
+    s = school(session)
+    roster(
+        session,
+        s.id,
+        [
+            ("S001", "Zhang San", "2001-02-03"),
+            ("S002", "李四", "2009-05-06"),
+            ("S003", "Wang Wu", "2000-01-01"),
+        ],
+    )
+    c = campaigns.create_campaign(
+        session=session,
+        data=CampaignCreate(
+            name_zh="测试发放",
+            name_en="Test round",
+            opens_at=utcnow() - timedelta(days=1),
+            closes_at=utcnow() + timedelta(days=10),
+            kit_item_id=kit_item.id,
+            status="open",
+            depot_location_id=wh.id if delivery else None,
+            delivery_distance_km=100,
+            schools=[CampaignSchoolIn(school_id=s.id, verification=mode)],
+        ),
+    )
+    return {"campaign": c, "school": s, "point": point, "depot": wh, "kit": kit_item}
+
+
+def claim_in(setup: dict, **kw):  # noqa: ANN201
+    from datetime import date
+
+    from models.claims import ClaimIn
+
+    data = {
+        "school_id": setup["school"].id,
+        "name_latin": "ZHANG San",
+        "student_number": "S001",
+        "birth_date": date(2001, 2, 3),
+        "fulfilment": "pickup",
+        "pickup_location_id": setup["point"].id,
+        "consent": True,
+        **kw,
+    }
+    return ClaimIn(**data)
