@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "kitrun@localhost"
     claim_rate_per_ip: int = 30
+    claim_rate_per_student: int = 10
     claim_rate_window_seconds: int = 60
     cjk_font: str | None = None
     osrm_url: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated
@@ -12,10 +12,21 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from app.capacity import CONNECTIONS
 from app.config import Settings
 
 # Whether transactions begun in this context may write (SQLite only; PostgreSQL ignores it).
 write_intent: ContextVar[bool] = ContextVar("kitrun_write_intent", default=True)
+# Set while handling a request: after a request's (one) write transaction commits, whatever the
+# handler still reads to shape its answer begins DEFERRED, so SQLite's write lock is not held
+# while the response is serialised (FastAPI may need a worker thread for that).
+in_request: ContextVar[bool] = ContextVar("kitrun_in_request", default=False)
+
+
+@event.listens_for(Session, "after_commit")
+def _reads_after_commit(session: Session) -> None:
+    if in_request.get():
+        write_intent.set(False)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -24,10 +35,20 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Enough connections for every request in flight (app/capacity.py); writers then
+        # queue inside SQLite (busy timeout), never for a connection.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=CONNECTIONS,
+            max_overflow=0,
+            pool_timeout=60,
+        )
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=CONNECTIONS // 2, max_overflow=CONNECTIONS // 2
+    )
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -38,7 +59,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -57,11 +78,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        # services reached through hooks (e.g. waitlist mail) find the settings here
-        session.info["kitrun_settings"] = request.app.state.settings
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request.
+
+    An async dependency on purpose: its close (a ROLLBACK, never a wait) runs on the event loop,
+    so a finished request gives its connection back even when every worker thread is busy
+    waiting for one; a sync teardown would need a free thread and could deadlock under load.
+    """
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    # services reached through hooks (e.g. waitlist mail) find the settings here
+    session.info["kitrun_settings"] = request.app.state.settings
+    try:
         yield session
+    finally:
+        session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session closes as soon as the endpoint returns, before the response is
+# serialised (which may need a worker thread), so a connection never waits on a busy thread pool.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

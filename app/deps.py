@@ -51,7 +51,15 @@ async def check_csrf(request: Request) -> None:
 
 def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     raw = request.cookies.get(SESSION_COOKIE)
-    return accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
+    user = accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
+    _end_read(session)
+    return user
+
+
+def _end_read(session: SessionDep) -> None:
+    # Dependencies run in another thread than the endpoint: end their (read-only) transaction
+    # here so no connection or SQLite write lock is held while waiting for the endpoint's thread.
+    session.rollback()
 
 
 def page_user(request: Request, session: SessionDep) -> User | None:
@@ -68,11 +76,13 @@ def api_user(request: Request, session: SessionDep) -> User:
         user = accounts.user_for_token(session=session, raw=raw, kind="api")
         if user is None:
             state = accounts.token_state(session=session, raw=raw, kind="api")
+            _end_read(session)
             reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
             raise Unauthorized(
                 f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
                 code=f"token_{state}",
             )
+        _end_read(session)
         request.state.user = user
         return user
     user = _user_from_cookie(request, session)

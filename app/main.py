@@ -13,8 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import security
+from app.capacity import CapacityLimit
 from app.config import Settings, get_settings
-from app.db import make_engine, write_intent
+from app.db import in_request, make_engine, write_intent
 from app.deps import LoginRequired
 from app.errors import DomainError
 from app.i18n import LOCALES, normalize
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def request_context(request: Request, call_next):  # noqa: ANN001, ANN202
         start = time.perf_counter()
         write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        in_request.set(True)
         lang = request.query_params.get("lang")
         if lang in LOCALES:
             request.state.locale = lang
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
+    app.add_middleware(CapacityLimit)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)

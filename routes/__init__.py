@@ -9,9 +9,8 @@ from routes.api import claims as api_claims
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.pages import auth as page_auth
-from routes.pages import home
+from routes.pages import home, student
 from routes.pages import stock as page_stock
-from routes.pages import student
 
 api_router = APIRouter()
 api_router.include_router(health.router)

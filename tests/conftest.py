@@ -132,7 +132,7 @@ def free_port() -> int:
 class LiveServer:
     """`kitrun serve` in a subprocess, with its own environment."""
 
-    def __init__(self, settings: Settings, workers: int = 2) -> None:
+    def __init__(self, settings: Settings, workers: int = 2, env: dict | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = settings
@@ -143,6 +143,7 @@ class LiveServer:
             "KITRUN_SECRET_KEY": "live-test-secret",
             "KITRUN_BASE_URL": self.url,
             "KITRUN_LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
         self.log = (settings.data_dir / f"server-{self.port}.log").open("w")
         self.proc = subprocess.Popen(

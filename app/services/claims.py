@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app import mail, security
 from app.config import Settings
-from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
+from app.errors import N_, Conflict, DomainError, Invalid, NotFound, TooManyRequests
 from app.services import campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
 from app.services.ledger import Delta, OutOfStock
@@ -58,11 +58,30 @@ def submit(
     today: date | None = None,
 ) -> Claim:
     """Check and store a student's claim, then reserve a kit or waitlist it (one transaction)."""
-    # Counted before any check, in their own committed transaction: failed attempts count too
-    # (a roster match must not be guessable by trying birth dates).
+    # Rate limits count every attempt, failed ones too (a roster match must not be guessable by
+    # trying birth dates): on success they commit with the claim, on failure on their own.
     raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
-    _limit(session, settings, f"claim:ip:{address}")
-    _limit(session, settings, f"claim:student:{campaign.id}:{raw_key}", per=10)
+    limits = {
+        f"claim:ip:{address}": settings.claim_rate_per_ip,
+        f"claim:student:{campaign.id}:{raw_key}": settings.claim_rate_per_student,
+    }
+    _limit(session, settings, limits)
+    try:
+        return _submit(session, settings, campaign, data, locale, today)
+    except DomainError:
+        session.rollback()
+        _limit(session, settings, limits, commit=True)
+        raise
+
+
+def _submit(
+    session: Session,
+    settings: Settings,
+    campaign: Campaign,
+    data: ClaimIn,
+    locale: str,
+    today: date | None,
+) -> Claim:
     decision = eligibility.decide(
         session=session, campaign=campaign, data=data, today=today or date.today()
     )
@@ -121,12 +140,17 @@ def submit(
     return claim
 
 
-def _limit(session: Session, settings: Settings, key: str, per: int | None = None) -> None:
-    """Rate limits counted in the database (hold across worker processes)."""
-    limit = per or settings.claim_rate_per_ip
-    count = ratelimit.hit(session, key, window_seconds=settings.claim_rate_window_seconds)
-    session.commit()
-    if count > limit:
+def _limit(
+    session: Session, settings: Settings, limits: dict[str, int], commit: bool = False
+) -> None:
+    """Count one attempt per key in the database (holds across worker processes)."""
+    over = False
+    for key, limit in limits.items():
+        count = ratelimit.hit(session, key, window_seconds=settings.claim_rate_window_seconds)
+        over = over or count > limit
+    if over or commit:
+        session.commit()
+    if over:
         raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
 
 
@@ -294,7 +318,7 @@ def resend_code(*, session: Session, settings: Settings, token: str) -> Claim:
     claim = by_token(session=session, token=token)
     if claim.status != "submitted" or not claim.email:
         raise Conflict(N_("This claim is not waiting for an e-mail code."))
-    _limit(session, settings, f"code:{claim.id}", per=3)
+    _limit(session, settings, {f"code:{claim.id}": 3}, commit=True)
     _send_code(session, settings, claim)
     session.commit()
     return claim

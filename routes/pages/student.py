@@ -64,6 +64,7 @@ def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
         "q": q,
         "open": campaigns.is_open(campaign),
         "delivery": campaign.depot_location_id is not None,
+        "today": date.today().isoformat(),
     }
 
 

@@ -18,13 +18,20 @@ def setup(session):
 
 
 def _submit(session, settings, setup, **kw):
-    return claims.submit(session=session, settings=settings, campaign=setup["campaign"],
-                         data=claim_in(setup, **kw), locale="zh_CN", address="10.0.0.1")
+    return claims.submit(
+        session=session,
+        settings=settings,
+        campaign=setup["campaign"],
+        data=claim_in(setup, **kw),
+        locale="zh_CN",
+        address="10.0.0.1",
+    )
 
 
 def _reserved(session, item_id):
-    return session.exec(select(func.coalesce(func.sum(StockLevel.reserved), 0)).where(
-        StockLevel.item_id == item_id)).one()
+    return session.exec(
+        select(func.coalesce(func.sum(StockLevel.reserved), 0)).where(StockLevel.item_id == item_id)
+    ).one()
 
 
 def test_roster_match_allocates_a_kit_and_records_reasons(session, settings, setup):
@@ -44,8 +51,10 @@ def test_names_match_in_any_form(session, settings, setup):
     assert _submit(session, settings, setup, name_latin="zhang-san").status == "allocated"
 
 
-@pytest.mark.parametrize("change", [
-    {"student_number": "S999"}, {"birth_date": date(2001, 2, 4)}, {"name_latin": "Li Si"}])
+@pytest.mark.parametrize(
+    "change",
+    [{"student_number": "S999"}, {"birth_date": date(2001, 2, 4)}, {"name_latin": "Li Si"}],
+)
 def test_roster_mismatch_stores_nothing(session, settings, setup, change):
     with pytest.raises(NotEligible) as err:
         _submit(session, settings, setup, **change)
@@ -85,22 +94,46 @@ def test_cancel_releases_and_allows_a_new_claim(session, settings, setup):
 
 def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings, setup):
     a = _submit(session, settings, setup)
-    b = _submit(session, settings, setup, student_number="S003", name_latin="Wang Wu",
-                birth_date=date(2000, 1, 1))
+    b = _submit(
+        session,
+        settings,
+        setup,
+        student_number="S003",
+        name_latin="Wang Wu",
+        birth_date=date(2000, 1, 1),
+    )
     assert (a.status, b.status) == ("allocated", "allocated")
     from tests.factories import roster
 
-    roster(session, setup["school"].id, [("S010", "Adult One", "1999-01-01"),
-                                         ("S011", "Minor One", "2012-01-01")])
-    adult = _submit(session, settings, setup, student_number="S010", name_latin="Adult One",
-                    birth_date=date(1999, 1, 1))
-    minor = _submit(session, settings, setup, student_number="S011", name_latin="Minor One",
-                    birth_date=date(2012, 1, 1))
+    roster(
+        session,
+        setup["school"].id,
+        [("S010", "Adult One", "1999-01-01"), ("S011", "Minor One", "2012-01-01")],
+    )
+    adult = _submit(
+        session,
+        settings,
+        setup,
+        student_number="S010",
+        name_latin="Adult One",
+        birth_date=date(1999, 1, 1),
+    )
+    minor = _submit(
+        session,
+        settings,
+        setup,
+        student_number="S011",
+        name_latin="Minor One",
+        birth_date=date(2012, 1, 1),
+    )
     assert adult.status == minor.status == "waitlisted"
     assert minor.is_minor and claims.waitlist_position(session, minor) == 1
     assert claims.waitlist_position(session, adult) == 2
-    move(session, "receive", {"item_id": setup["kit"].id, "location_id": setup["point"].id,
-                              "quantity": 1})
+    move(
+        session,
+        "receive",
+        {"item_id": setup["kit"].id, "location_id": setup["point"].id, "quantity": 1},
+    )
     session.refresh(minor)
     session.refresh(adult)
     assert minor.status == "allocated" and adult.status == "waitlisted"
@@ -113,8 +146,9 @@ def test_closed_campaign_and_unknown_school(session, settings, setup):
 
     with pytest.raises(NotEligible):
         _submit(session, settings, setup, school_id=9999)
-    campaigns.update_campaign(session=session, campaign_id=setup["campaign"].id,
-                              data=CampaignUpdate(status="closed"))
+    campaigns.update_campaign(
+        session=session, campaign_id=setup["campaign"].id, data=CampaignUpdate(status="closed")
+    )
     with pytest.raises(Conflict) as err:
         _submit(session, settings, setup)
     assert err.value.code == "campaign_closed"
@@ -122,30 +156,61 @@ def test_closed_campaign_and_unknown_school(session, settings, setup):
 
 def test_delivery_policy(session, settings, setup):
     with pytest.raises(NotEligible) as err:  # adult, not in quarantine, near the campus
-        _submit(session, settings, setup, fulfilment="delivery", address="1 rue X",
-                lat=48.86, lon=2.36)
+        _submit(
+            session, settings, setup, fulfilment="delivery", address="1 rue X", lat=48.86, lon=2.36
+        )
     assert err.value.code == "delivery_not_allowed"
-    c = _submit(session, settings, setup, fulfilment="delivery", address="1 rue X", lat=48.86,
-                lon=2.36, quarantine=True)
+    c = _submit(
+        session,
+        settings,
+        setup,
+        fulfilment="delivery",
+        address="1 rue X",
+        lat=48.86,
+        lon=2.36,
+        quarantine=True,
+    )
     assert c.delivery_reason == "quarantine" and c.reserved_location_id == setup["depot"].id
     assert c.status == "waitlisted"  # nothing at the depot yet
-    far = _submit(session, settings, setup, student_number="S003", name_latin="Wang Wu",
-                  birth_date=date(2000, 1, 1), fulfilment="delivery", address="Marseille",
-                  lat=43.30, lon=5.37)
+    far = _submit(
+        session,
+        settings,
+        setup,
+        student_number="S003",
+        name_latin="Wang Wu",
+        birth_date=date(2000, 1, 1),
+        fulfilment="delivery",
+        address="Marseille",
+        lat=43.30,
+        lon=5.37,
+    )
     assert far.delivery_reason == "distance"
 
 
 def test_slots_fill_up(session, settings, setup):
     from models.base import utcnow
 
-    slot = campaigns.create_slot(session=session, data=PickupSlotCreate(
-        location_id=setup["point"].id, starts_at=utcnow() + timedelta(days=1),
-        ends_at=utcnow() + timedelta(days=1, hours=2), capacity=1))
+    slot = campaigns.create_slot(
+        session=session,
+        data=PickupSlotCreate(
+            location_id=setup["point"].id,
+            starts_at=utcnow() + timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=1, hours=2),
+            capacity=1,
+        ),
+    )
     c = _submit(session, settings, setup, slot_id=slot.id)
     assert c.slot_id == slot.id
     with pytest.raises(Conflict) as err:
-        _submit(session, settings, setup, student_number="S003", name_latin="Wang Wu",
-                birth_date=date(2000, 1, 1), slot_id=slot.id)
+        _submit(
+            session,
+            settings,
+            setup,
+            student_number="S003",
+            name_latin="Wang Wu",
+            birth_date=date(2000, 1, 1),
+            slot_id=slot.id,
+        )
     assert err.value.code == "slot_full"
     claims.cancel(session=session, token=c.token)
     session.refresh(slot)
@@ -165,8 +230,12 @@ def test_email_mode_code_flow(session, settings, tmp_path):
 
     code = re.search(r"\b(\d{6})\b", body).group(1)
     with pytest.raises(Invalid):
-        claims.verify_code(session=session, settings=settings, token=c.token, code="000000"
-                           if code != "000000" else "111111")
+        claims.verify_code(
+            session=session,
+            settings=settings,
+            token=c.token,
+            code="000000" if code != "000000" else "111111",
+        )
     done = claims.verify_code(session=session, settings=settings, token=c.token, code=code)
     assert done.status == "allocated"
 
@@ -177,11 +246,18 @@ def test_manual_review_bulk(session, settings):
     a = _submit(session, settings, setup, student_number="X1", name_latin="A")
     b = _submit(session, settings, setup, student_number="X2", name_latin="B")
     assert a.status == b.status == "submitted"
-    out = claims.decide_many(session=session, settings=settings, claim_ids=[a.id], approve=True,
-                             user_id=d.id)
+    out = claims.decide_many(
+        session=session, settings=settings, claim_ids=[a.id], approve=True, user_id=d.id
+    )
     assert out["decided"] == [a.id]
-    out = claims.decide_many(session=session, settings=settings, claim_ids=[b.id, a.id],
-                             approve=False, user_id=d.id, note="not enrolled")
+    out = claims.decide_many(
+        session=session,
+        settings=settings,
+        claim_ids=[b.id, a.id],
+        approve=False,
+        user_id=d.id,
+        note="not enrolled",
+    )
     assert out == {"decided": [b.id], "skipped": [a.id]}
     session.refresh(a)
     session.refresh(b)

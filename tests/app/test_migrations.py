@@ -67,5 +67,5 @@ def test_sqlite_pragmas(kind, tmp_path):
     with eng.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
     eng.dispose()
