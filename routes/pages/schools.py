@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "in_district": N_("In the consular district"),
 }
 STATUS_LABELS = [N_("pending"), N_("running"), N_("done"), N_("failed")]
+TILE = N_("Schools, e-mail domains and student rosters")
 
 
 def _pages(total: int, page: int) -> dict:
@@ -96,10 +97,12 @@ def _form_values(**raw: str) -> dict:
         try:
             values[key] = float(text) if text else None
         except ValueError as exc:
-            label = "Latitude" if key == "lat" else "Longitude"
-            raise Invalid(
-                N_("{field} must be a number, e.g. 48.85."), params={"field": label}
-            ) from exc
+            message = (
+                N_("Latitude must be a number, e.g. 48.85.")
+                if key == "lat"
+                else N_("Longitude must be a number, e.g. 2.35.")
+            )
+            raise Invalid(message) from exc
     return values
 
 
