@@ -1,4 +1,4 @@
-"""A diplomat uploads rosters through the pages in Chromium: a GBK file imports, a bad one lists lines."""
+"""Roster uploads in Chromium: a GBK file imports, a bad file lists its bad lines."""
 
 import pytest
 from playwright.sync_api import expect
