@@ -92,11 +92,13 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/stock", "Stock"),
     ("/admin/items", "Items"),
     ("/admin/locations", "Locations"),
+    ("/admin/schools", "Schools"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
     ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
+    ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

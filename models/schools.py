@@ -93,3 +93,21 @@ class RosterImportPublic(SQLModel):
     message: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class RosterEntryPublic(SQLModel):
+    id: int
+    school_id: int
+    student_number: str
+    name: str
+    birth_date: date
+    email: str | None
+
+
+class SchoolPublicSearch(SQLModel):
+    """What the public claim form may see of a school."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    city: str

@@ -276,12 +276,14 @@ def import_schools(*, session: Session, data: bytes) -> dict[str, int]:
             )
         plan.append((a or b, values))
     if errors:
-        raise Invalid(
+        exc = Invalid(
             N_("{count} bad line(s): nothing was imported. Fix them and upload the file again."),
             params={"count": len({e.line for e in errors})},
             details=[e.public() for e in errors],
             code="bad_lines",
         )
+        exc.lines = [e.stored() for e in errors]  # with templates, for translated pages
+        raise exc
     created = updated = 0
     for school, values in plan:
         if school is None:
