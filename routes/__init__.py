@@ -6,16 +6,20 @@ from app.deps import check_csrf
 from routes.api import auth as api_auth
 from routes.api import health
 from routes.api import inventory as api_inventory
+from routes.api import pickup as api_pickup
 from routes.pages import auth as page_auth
 from routes.pages import home
+from routes.pages import pickup as page_pickup
 from routes.pages import stock as page_stock
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(api_auth.router, prefix="/api/v1")
 api_router.include_router(api_inventory.router, prefix="/api/v1")
+api_router.include_router(api_pickup.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
 pages_router.include_router(home.router)
 pages_router.include_router(page_stock.router)
+pages_router.include_router(page_pickup.router)

@@ -64,9 +64,9 @@ def world(session: Session, kits: int = 10) -> World:
     session.commit()
     dip = f.user(session, "dip", "diplomat")
     vol = f.user(session, "vol", "volunteer")
-    from app.services import pickup
+    from app.services import volunteers
 
-    pickup.assign_volunteer(session=session, user_id=vol.id, location_id=point.id)
+    volunteers.assign_volunteer(session=session, user_id=vol.id, location_id=point.id)
     return World(campaign, school, kit, lot, point, other, dip, vol)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -97,93 +97,6 @@ def mask_name(name_zh: str, name_latin: str) -> dict[str, str]:
     else:
         masked_latin = words[0][:1] + "***" if words else ""
     return {"name_zh": masked_zh, "name_latin": masked_latin}
-
-
-# ---------------------------------------------------------------- volunteers and points
-
-
-def _pickup_point(session: Session, location_id: int) -> Location:
-    loc = session.get(Location, location_id)
-    if loc is None or loc.kind != LocationKind.pickup_point:
-        raise NotFound(N_("No pickup point with id {id}."), params={"id": location_id})
-    return loc
-
-
-def _volunteer(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("No user with id {id}."), params={"id": user_id})
-    if user.role != Role.volunteer:
-        raise Invalid(
-            N_("{username} is not a volunteer; diplomats may scan at every point."),
-            params={"username": user.username},
-        )
-    return user
-
-
-def points_of(*, session: Session, user: User) -> list[Location]:
-    """The pickup points a user may scan at (every active point for a diplomat)."""
-    q = select(Location).where(Location.kind == LocationKind.pickup_point, Location.active)
-    if user.role != Role.diplomat:
-        q = q.join(VolunteerPoint, VolunteerPoint.location_id == Location.id).where(
-            VolunteerPoint.user_id == user.id
-        )
-    return list(session.scalars(q.order_by(Location.name_en, Location.id)).all())
-
-
-def assign_volunteer(*, session: Session, user_id: int, location_id: int) -> None:
-    """Let a volunteer scan at a pickup point (no change when already assigned)."""
-    set_volunteer_points(
-        session=session,
-        user_id=user_id,
-        location_ids=[
-            *(p.location_id for p in _assignments(session, user_id)),
-            location_id,
-        ],
-    )
-
-
-def unassign_volunteer(*, session: Session, user_id: int, location_id: int) -> None:
-    """Stop a volunteer scanning at a pickup point."""
-    keep = [p.location_id for p in _assignments(session, user_id) if p.location_id != location_id]
-    set_volunteer_points(session=session, user_id=user_id, location_ids=keep)
-
-
-def _assignments(session: Session, user_id: int) -> list[VolunteerPoint]:
-    return list(
-        session.scalars(select(VolunteerPoint).where(VolunteerPoint.user_id == user_id)).all()
-    )
-
-
-def set_volunteer_points(*, session: Session, user_id: int, location_ids: list[int]) -> list[int]:
-    """Replace the points a volunteer may scan at; returns the sorted point ids."""
-    try:
-        _volunteer(session, user_id)
-        wanted = sorted(set(location_ids))
-        for lid in wanted:
-            _pickup_point(session, lid)
-        session.execute(
-            delete(VolunteerPoint).where(
-                VolunteerPoint.user_id == user_id, VolunteerPoint.location_id.not_in(wanted)
-            )
-        )
-        have = {p.location_id for p in _assignments(session, user_id)}
-        for lid in wanted:
-            if lid not in have:
-                session.add(VolunteerPoint(user_id=user_id, location_id=lid))
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return wanted
-
-
-def assignments(*, session: Session) -> dict[int, set[int]]:
-    """Every volunteer's point ids: {user_id: {location_id, ...}}."""
-    out: dict[int, set[int]] = {}
-    for uid, lid in session.execute(select(VolunteerPoint.user_id, VolunteerPoint.location_id)):
-        out.setdefault(uid, set()).add(lid)
-    return out
 
 
 # ---------------------------------------------------------------- redeem
@@ -284,7 +197,7 @@ def _answer(result: str, claim: dict | None = None, **params: object) -> dict:
     return body
 
 
-def _resolve_target(
+def resolve_target(
     session: Session, user: User, location_id: int | None, run_stop_id: int | None
 ) -> Target | str:
     if run_stop_id is not None:
@@ -357,7 +270,7 @@ def _decide(
     now: datetime,
 ) -> tuple[dict, int | None, int | None]:
     """(answer, claim id, location id for the scan row), handing over when the rules allow."""
-    target = _resolve_target(session, user, location_id, run_stop_id)
+    target = resolve_target(session, user, location_id, run_stop_id)
     if isinstance(target, str):
         known = target != "unknown_point" and run_stop_id is None
         return _answer(target), None, location_id if known else None
@@ -546,3 +459,35 @@ def undo_handover(*, session: Session, claim_id: int, reason: str, user: User) -
         raise
     session.refresh(claim)
     return claim
+
+
+# ---------------------------------------------------------------- for routers and pages
+
+
+def localize(response: dict, gettext: Callable[[str], str], locale: str = "en") -> dict:
+    """The answer with its message in the reader's language (stored answers are English)."""
+    params = dict(response.get("params") or {})
+    if "status" in params:
+        params["status"] = gettext(str(params["status"]))
+    if response.get("result") == "wrong_point" and response.get("kit_location"):
+        loc = response["kit_location"]
+        params["location"] = loc["name_zh"] if locale == "zh_CN" else loc["name_en"]
+    template = MESSAGES.get(response.get("result", ""), "")
+    out = dict(response)
+    out["message"] = gettext(template).format(**params) if template else response.get("message")
+    return out
+
+
+STATUSES_FOR_MESSAGES = (
+    N_("submitted"),
+    N_("verified"),
+    N_("waitlisted"),
+    N_("allocated"),
+    N_("ready"),
+    N_("out_for_delivery"),
+    N_("handed_over"),
+    N_("rejected"),
+    N_("cancelled"),
+    N_("expired"),
+    N_("out_of_stock"),
+)

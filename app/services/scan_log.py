@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.errors import N_, Invalid
-from app.services.pickup import _pickup_point, mask_name
+from app.services.pickup import mask_name
+from app.services.volunteers import pickup_point
 from models.claims import Claim, Scan
 from models.inventory import Location
 from models.schools import School
@@ -38,7 +39,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 def counters(*, session: Session, location_id: int, tz: str | None = None) -> dict:
     """Handed out today (the local day) and still to come (allocated or ready here)."""
-    _pickup_point(session, location_id)
+    pickup_point(session, location_id)
     zi = zone(tz)
     start, end = day_bounds(datetime.now(zi).date(), zi)
     today = session.execute(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.security import SHORT_ALPHABET, format_short_code
-from app.services import ledger, pickup, scan_log
+from app.services import ledger, pickup, scan_log, volunteers
 from models.claims import Claim, ClaimEvent, Scan
 from models.inventory import StockLevel, StockMovement
 from tests import pickup_factories as pf
@@ -241,17 +241,19 @@ def test_counters_and_assignment(session):
     with pytest.raises(NotFound):
         scan_log.counters(session=session, location_id=99999)
 
-    assert [p.id for p in pickup.points_of(session=session, user=w.volunteer)] == [w.point.id]
-    assert len(pickup.points_of(session=session, user=w.diplomat)) == 2
-    pickup.set_volunteer_points(
+    assert [p.id for p in volunteers.points_of(session=session, user=w.volunteer)] == [w.point.id]
+    assert len(volunteers.points_of(session=session, user=w.diplomat)) == 2
+    volunteers.set_volunteer_points(
         session=session, user_id=w.volunteer.id, location_ids=[w.other_point.id]
     )
-    assert [p.id for p in pickup.points_of(session=session, user=w.volunteer)] == [w.other_point.id]
+    assert [p.id for p in volunteers.points_of(session=session, user=w.volunteer)] == [
+        w.other_point.id
+    ]
     with pytest.raises(Invalid):
-        pickup.set_volunteer_points(session=session, user_id=w.diplomat.id, location_ids=[])
+        volunteers.set_volunteer_points(session=session, user_id=w.diplomat.id, location_ids=[])
     with pytest.raises(NotFound):
-        pickup.set_volunteer_points(session=session, user_id=w.volunteer.id, location_ids=[99])
-    assert pickup.assignments(session=session) == {w.volunteer.id: {w.other_point.id}}
+        volunteers.set_volunteer_points(session=session, user_id=w.volunteer.id, location_ids=[99])
+    assert volunteers.assignments(session=session) == {w.volunteer.id: {w.other_point.id}}
 
 
 def test_scan_log_filters_and_csv(session):
