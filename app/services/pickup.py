@@ -145,22 +145,22 @@ def redeem(
     conflict = response["result"] == "already_handed_over" and delayed
     if conflict:
         response["conflict"] = True
-    session.execute(
-        insert(Scan).values(
-            claim_id=claim_id,
-            code_hash=digest,
-            user_id=user.id,
-            location_id=target_loc,
-            run_stop_id=run_stop_id,
-            nonce=nonce,
-            scanned_at=scanned_at,
-            received_at=now,
-            result=response["result"],
-            response=response,
-            conflict=conflict,
-        )
-    )
     try:
+        session.execute(
+            insert(Scan).values(
+                claim_id=claim_id,
+                code_hash=digest,
+                user_id=user.id,
+                location_id=target_loc,
+                run_stop_id=run_stop_id,
+                nonce=nonce,
+                scanned_at=scanned_at,
+                received_at=now,
+                result=response["result"],
+                response=response,
+                conflict=conflict,
+            )
+        )
         session.commit()
     except IntegrityError:
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
