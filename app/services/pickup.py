@@ -43,9 +43,22 @@ RESULTS = (
     "unknown_point",
     "nonce_reused",
 )
+# Short labels for lists (scan log, filters).
+RESULT_LABELS = {
+    "ok": N_("handed over"),
+    "invalid": N_("invalid code"),
+    "not_ready": N_("not ready"),
+    "cancelled": N_("cancelled"),
+    "already_handed_over": N_("already handed over"),
+    "wrong_point": N_("wrong point"),
+    "campaign_closed": N_("campaign closed"),
+    "not_your_point": N_("not your point"),
+    "unknown_point": N_("unknown point"),
+    "nonce_reused": N_("nonce reused"),
+}
 # What each result tells the volunteer; {params} come from the response's "params".
 MESSAGES = {
-    "ok": N_("Hand over {kits} kit(s)."),
+    "ok": N_("Kits to hand over: {kits}."),
     "invalid": N_("Not a code of ours. Check it and scan again."),
     "not_ready": N_("Not ready for pickup: the claim is {status}."),
     "cancelled": N_("This claim was cancelled."),

@@ -289,6 +289,7 @@ def _log(
             "points": scan_log.pickup_points(session=session),
             "volunteers": session.exec(select(User).order_by(User.username)).all(),
             "results": pickup.RESULTS,
+            "labels": pickup.RESULT_LABELS,
         },
     )
 
@@ -328,6 +329,7 @@ def _claim(request: Request, session, claim_id: int, status_code: int = 200, **e
             if claim.handed_over_location_id
             else None,
             "rows": rows,
+            "labels": pickup.RESULT_LABELS,
             **extra,
         },
         status_code=status_code,

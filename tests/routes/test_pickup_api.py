@@ -46,7 +46,7 @@ def test_redeem_over_the_api(client):
     vol = bearer(client, "vol")
     r = client.post("/api/v1/scans", json=body(c.token, w.point.id, "n1"), headers=vol)
     assert r.status_code == 200 and r.json()["result"] == "ok"
-    assert r.json()["message"] == "Hand over 1 kit(s)."
+    assert r.json()["message"] == "Kits to hand over: 1."
     # retry: same answer, nothing new recorded
     again = client.post("/api/v1/scans", json=body(c.token, w.point.id, "n1"), headers=vol)
     assert again.json() == r.json() and scans(client) == 1
