@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,35 +147,27 @@ def redeem(
         raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
     scanned_at = min(scanned_at, now + _CLOCK_SKEW)
     try:
-        response, claim_id, target_loc = _decide(
-            session, code, user, location_id, run_stop_id, scanned_at, now
+        return _record(
+            session, code, digest, nonce, scanned_at, now, user, location_id, run_stop_id, queued
         )
     except OutOfStock:
-        # The reserved kit is missing from the level (a stock error): nothing is handed over.
+        # The reserved kit is missing from its level (a stock error): nothing is handed over.
         session.rollback()
         log.error("reserved kit missing for a scan at location %s", location_id)
-        response, claim_id, target_loc = _answer("not_ready", status="out_of_stock"), None, None
-    delayed = queued or now - scanned_at > OFFLINE_AFTER
-    conflict = response["result"] == "already_handed_over" and delayed
-    if conflict:
-        response["conflict"] = True
-    try:
-        session.execute(
-            insert(Scan).values(
-                claim_id=claim_id,
-                code_hash=digest,
-                user_id=user.id,
-                location_id=target_loc,
-                run_stop_id=run_stop_id,
-                nonce=nonce,
-                scanned_at=scanned_at,
-                received_at=now,
-                result=response["result"],
-                response=response,
-                conflict=conflict,
-            )
+        answer = _answer("not_ready", status="out_of_stock")
+        return _record(
+            session,
+            code,
+            digest,
+            nonce,
+            scanned_at,
+            now,
+            user,
+            location_id,
+            run_stop_id,
+            queued,
+            answer=answer,
         )
-        session.commit()
     except IntegrityError:
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
@@ -183,6 +176,52 @@ def redeem(
         if stored is None:
             raise
         return stored
+
+
+def _record(
+    session: Session,
+    code: str,
+    digest: str,
+    nonce: str,
+    scanned_at: datetime,
+    now: datetime,
+    user: User,
+    location_id: int | None,
+    run_stop_id: int | None,
+    queued: bool,
+    answer: dict | None = None,
+) -> dict:
+    """Decide, append the scan row, issue the kit, commit: one transaction."""
+    if answer is None:
+        response, claim_id, target_loc, issue = _decide(
+            session, code, user, location_id, run_stop_id, scanned_at, now
+        )
+    else:
+        response, claim_id, target_loc, issue = answer, None, None, None
+    delayed = queued or now - scanned_at > OFFLINE_AFTER
+    conflict = response["result"] == "already_handed_over" and delayed
+    if conflict:
+        response["conflict"] = True
+    session.execute(
+        insert(Scan).values(
+            claim_id=claim_id,
+            code_hash=digest,
+            user_id=user.id,
+            location_id=target_loc,
+            run_stop_id=run_stop_id,
+            nonce=nonce,
+            scanned_at=scanned_at,
+            received_at=now,
+            result=response["result"],
+            response=response,
+            conflict=conflict,
+        )
+    )
+    if issue is not None:
+        # Last before commit: every kit at a point shares one level row, so its row lock is
+        # held for as short a time as possible.
+        issue()
+    session.commit()
     return response
 
 
@@ -281,25 +320,25 @@ def _decide(
     run_stop_id: int | None,
     scanned_at: datetime,
     now: datetime,
-) -> tuple[dict, int | None, int | None]:
-    """(answer, claim id, location id for the scan row), handing over when the rules allow."""
+) -> tuple[dict, int | None, int | None, Callable[[], None] | None]:
+    """(answer, claim id, location id for the scan row, the stock issue still to apply)."""
     target = resolve_target(session, user, location_id, run_stop_id)
     if isinstance(target, str):
         known = target != "unknown_point" and run_stop_id is None
-        return _answer(target), None, location_id if known else None
+        return _answer(target), None, location_id if known else None, None
     c = _find_claim(session, code)
     if c is None or (target.claim_id is not None and c.id != target.claim_id):
-        return _answer("invalid"), None, target.location_id
+        return _answer("invalid"), None, target.location_id, None
     summary = _claim_summary(c)
     loc = target.location_id
     if c.status == "handed_over":
-        return _handed_over_answer(session, c.id, summary), c.id, loc
+        return _handed_over_answer(session, c.id, summary), c.id, loc, None
     if c.status in ("cancelled", "expired"):
-        return _answer("cancelled", summary), c.id, loc
+        return _answer("cancelled", summary), c.id, loc, None
     if c.campaign_status == "closed":
-        return _answer("campaign_closed", summary), c.id, loc
+        return _answer("campaign_closed", summary), c.id, loc, None
     if c.status not in target.statuses:
-        return _answer("not_ready", summary, status=c.status), c.id, loc
+        return _answer("not_ready", summary, status=c.status), c.id, loc, None
     if target.claim_id is None and c.reserved_location_id != target.location_id:
         where = session.get(Location, c.reserved_location_id) if c.reserved_location_id else None
         body = _answer("wrong_point", summary, location=where.name_en if where else "?")
@@ -310,19 +349,29 @@ def _decide(
                 "name_en": where.name_en,
                 "address": where.address,
             }
-        return body, c.id, loc
+        return body, c.id, loc, None
     at = min(scanned_at, now)
     if not hand_over(session, claim=c, target=target, user_id=user.id, at=at):
         # Another scan won between our read and our update.
-        return _handed_over_answer(session, c.id, summary), c.id, loc
+        return _handed_over_answer(session, c.id, summary), c.id, loc, None
     summary["kit"] = kit_contents(session, item_id=c.reserved_item_id or c.kit_item_id, kits=c.kits)
-    return _answer("ok", summary, kits=c.kits), c.id, loc
+    return _answer("ok", summary, kits=c.kits), c.id, loc, None
 
 
-def hand_over(session: Session, *, claim, target: Target, user_id: int, at: datetime) -> bool:  # noqa: ANN001
-    """Conditionally mark a claim handed over and issue its kit; False when another scan won.
+def hand_over(
+    session: Session,
+    *,
+    claim,  # noqa: ANN001
+    target: Target,
+    user_id: int,
+    at: datetime,
+    issue_now: bool = True,
+) -> Callable[[], None] | None:
+    """Conditionally mark a claim handed over; None when another scan won.
 
     Part of the caller's transaction; a run stop closes its claim through the same function.
+    Returns the ledger issue of the reserved kit, already applied with issue_now, else for the
+    caller to apply just before committing.
     """
     guard = [Claim.id == claim.id, Claim.status.in_(target.statuses)]
     if target.claim_id is None:
@@ -340,19 +389,7 @@ def hand_over(session: Session, *, claim, target: Target, user_id: int, at: date
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        return False
-    mv = ledger.new_movement(session, kind="issue", user_id=user_id, reference=f"claim:{claim.id}")
-    ledger.apply(
-        session,
-        mv,
-        Delta(
-            claim.reserved_item_id,
-            claim.reserved_lot_id,
-            claim.reserved_location_id,
-            on_hand=-claim.kits,
-            reserved=-claim.kits,
-        ),
-    )
+        return None
     session.execute(
         insert(ClaimEvent).values(
             claim_id=claim.id,
@@ -364,7 +401,21 @@ def hand_over(session: Session, *, claim, target: Target, user_id: int, at: date
             note="",
         )
     )
-    return True
+    mv = ledger.new_movement(session, kind="issue", user_id=user_id, reference=f"claim:{claim.id}")
+    delta = Delta(
+        claim.reserved_item_id,
+        claim.reserved_lot_id,
+        claim.reserved_location_id,
+        on_hand=-claim.kits,
+        reserved=-claim.kits,
+    )
+
+    def issue() -> None:
+        ledger.apply(session, mv, delta)
+
+    if issue_now:
+        issue()
+    return issue
 
 
 def _handed_over_answer(session: Session, claim_id: int, summary: dict) -> dict:
@@ -390,23 +441,37 @@ def _handed_over_answer(session: Session, claim_id: int, summary: dict) -> dict:
     return body
 
 
+# A kit's recipe, per process for a minute: it is display data on the hot path and changes rarely.
+_RECIPE_TTL = 60.0
+_recipes: dict[int, tuple[float, dict]] = {}
+
+
 def kit_contents(session: Session, *, item_id: int | None, kits: int) -> dict:
     """The kit's name and its components (quantities for `kits` kits)."""
     if item_id is None:
         return {"name_zh": "", "name_en": "", "contents": []}
-    kit = session.execute(select(Item.name_zh, Item.name_en).where(Item.id == item_id)).first()
-    parts = session.execute(
-        select(RecipeLine.quantity, Item.name_zh, Item.name_en)
-        .join(Item, Item.id == RecipeLine.component_item_id)
-        .where(RecipeLine.kit_item_id == item_id)
-        .order_by(RecipeLine.id)
-    ).all()
+    cached = _recipes.get(item_id)
+    if cached is None or cached[0] < time.monotonic():
+        kit = session.execute(select(Item.name_zh, Item.name_en).where(Item.id == item_id)).first()
+        parts = session.execute(
+            select(RecipeLine.quantity, Item.name_zh, Item.name_en)
+            .join(Item, Item.id == RecipeLine.component_item_id)
+            .where(RecipeLine.kit_item_id == item_id)
+            .order_by(RecipeLine.id)
+        ).all()
+        recipe = {
+            "name_zh": kit.name_zh if kit else "",
+            "name_en": kit.name_en if kit else "",
+            "parts": [(p.quantity, p.name_zh, p.name_en) for p in parts],
+        }
+        _recipes[item_id] = (time.monotonic() + _RECIPE_TTL, recipe)
+    else:
+        recipe = cached[1]
     return {
-        "name_zh": kit.name_zh if kit else "",
-        "name_en": kit.name_en if kit else "",
+        "name_zh": recipe["name_zh"],
+        "name_en": recipe["name_en"],
         "contents": [
-            {"name_zh": p.name_zh, "name_en": p.name_en, "quantity": p.quantity * kits}
-            for p in parts
+            {"name_zh": zh, "name_en": en, "quantity": q * kits} for q, zh, en in recipe["parts"]
         ],
     }
 
