@@ -48,7 +48,8 @@ def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[s
     from app.config import Settings
     from app.db import make_engine
     from app.security import new_claim_token, new_short_code
-    from app.services import accounts, inventory, ledger, volunteers as vol_service
+    from app.services import accounts, inventory, ledger
+    from app.services import volunteers as vol_service
     from app.services.ledger import Delta
     from models.campaigns import Campaign
     from models.claims import Claim
