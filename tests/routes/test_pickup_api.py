@@ -182,7 +182,7 @@ def test_photo_upload_is_decoded_on_the_server(client):
         data={"nonce": "ph2", "csrf_token": csrf},
         files={"photo": ("x.png", b"not an image", "image/png")},
     )
-    assert r.status_code == 422 and "No QR code found" in r.text
+    assert r.status_code == 422 and "照片中没有找到二维码" in r.text
 
 
 def test_diplomat_pages(client):
