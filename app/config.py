@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     default_locale: str = "zh_CN"
+    timezone: str = Field("UTC", description="IANA zone of the district: 'today' at the points")
     session_days: int = 14
     api_token_days: int = 30
     login_max_failures_per_user: int = 5

@@ -24,6 +24,12 @@ from routes import api_router, pages_router
 
 log = logging.getLogger("kitrun.http")
 STATIC_DIR = Path(__file__).parent / "static"
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+# Browser packages installed by `npm ci`, served from our own origin (no CDN at run time).
+VENDOR = {
+    "/static/vendor/barcode-detector": NODE_MODULES / "barcode-detector" / "dist",
+    "/static/vendor/zxing-wasm": NODE_MODULES / "zxing-wasm" / "dist",
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -150,7 +156,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.add_middleware(CapacityLimit)
+    _mount_vendor(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)
     return app
+
+
+def _mount_vendor(app: FastAPI) -> None:
+    """Mount the npm packages the pages use (before /static, which would shadow them)."""
+    missing = [str(d) for d in VENDOR.values() if not d.is_dir()]
+    app.state.vendor_ok = not missing
+    if missing:
+        log.warning(
+            "browser packages missing (%s): run `npm ci`; the scanner page falls back to "
+            "typed codes and photo upload where the browser has no BarcodeDetector",
+            ", ".join(missing),
+        )
+        return
+    for prefix, directory in VENDOR.items():
+        app.mount(prefix, StaticFiles(directory=str(directory)), name=prefix.rsplit("/", 1)[-1])

@@ -93,12 +93,14 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/items", "Items"),
     ("/admin/locations", "Locations"),
     ("/admin/schools", "Schools"),
+    ("/admin/pickup", "Pickup"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
     ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
+    ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

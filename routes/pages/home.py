@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.db import SessionDep
 from app.deps import OptionalPageUser, PageDiplomat, PageUser
+from app.services import volunteers
 from app.web import render
 
 router = APIRouter()
@@ -22,5 +24,7 @@ def admin_home(request: Request, user: PageDiplomat) -> Response:
 
 
 @router.get("/volunteer")
-def volunteer_home(request: Request, user: PageUser) -> Response:
-    return render(request, "volunteer/home.html")
+def volunteer_home(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return render(
+        request, "volunteer/home.html", {"points": volunteers.points_of(session=session, user=user)}
+    )

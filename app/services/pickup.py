@@ -1,0 +1,571 @@
+"""QR pickup: volunteers at points, redeeming a claim's code exactly once, undoing a hand-over.
+
+The hand-over is one transaction: a conditional UPDATE of the claim (the database decides who
+wins when several phones scan the same code), the ledger's `issue` of the reserved kit, a claim
+event and the scan row. Every attempt appends a scan row; a retry with the same (user, nonce)
+returns the stored answer and records nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app import security
+from app.errors import N_, Forbidden, Invalid, NotFound
+from app.services import ledger
+from app.services.ledger import Delta, OutOfStock
+from models.base import utcnow
+from models.campaigns import Campaign
+from models.claims import Claim, ClaimEvent, Scan, VolunteerPoint
+from models.inventory import Item, Location, LocationKind, RecipeLine
+from models.schools import School
+from models.users import Role, User
+
+log = logging.getLogger("kitrun.pickup")
+
+RESULTS = (
+    "ok",
+    "invalid",
+    "not_ready",
+    "cancelled",
+    "already_handed_over",
+    "wrong_point",
+    "campaign_closed",
+    "not_your_point",
+    "unknown_point",
+    "nonce_reused",
+)
+# Short labels for lists (scan log, filters).
+RESULT_LABELS = {
+    "ok": N_("handed over"),
+    "invalid": N_("invalid code"),
+    "not_ready": N_("not ready"),
+    "cancelled": N_("cancelled"),
+    "already_handed_over": N_("already handed over"),
+    "wrong_point": N_("wrong point"),
+    "campaign_closed": N_("campaign closed"),
+    "not_your_point": N_("not your point"),
+    "unknown_point": N_("unknown point"),
+    "nonce_reused": N_("nonce reused"),
+}
+# What each result tells the volunteer; {params} come from the response's "params".
+MESSAGES = {
+    "ok": N_("Kits to hand over: {kits}."),
+    "invalid": N_("Not a code of ours. Check it and scan again."),
+    "not_ready": N_("Not ready for pickup: the claim is {status}."),
+    "cancelled": N_("This claim was cancelled."),
+    "already_handed_over": N_("Already handed over."),
+    "wrong_point": N_("This kit waits at another pickup point: {location}."),
+    "campaign_closed": N_("This campaign is closed."),
+    "not_your_point": N_("You are not assigned to this pickup point."),
+    "unknown_point": N_("No such pickup point."),
+    "nonce_reused": N_(
+        "This scan id (nonce) was already used for another code; the scan was not recorded. "
+        "Send each scan with a new nonce."
+    ),
+}
+HANDOVER_FROM = ("allocated", "ready")
+# A scan received this long after it was made was queued offline: its volunteer could not
+# have been told at the time, so finding the kit already handed over is a conflict.
+OFFLINE_AFTER = timedelta(seconds=60)
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a kit may be handed over: a pickup point, or (delivery runs) a run stop."""
+
+    location_id: int | None
+    run_stop_id: int | None = None
+    statuses: tuple[str, ...] = HANDOVER_FROM
+    claim_id: int | None = None  # a run stop closes exactly its own claim
+
+
+# The delivery-runs service registers a resolver: (session, run_stop_id, user) -> Target, or a
+# result code ("unknown_point", "not_your_point") when the stop cannot be scanned by this user.
+run_stop_resolvers: list[Callable[[Session, int, User], Target | str]] = []
+
+
+def code_hash(code: str) -> str:
+    """SHA-256 of the normalised code: what the scan log keeps instead of the code."""
+    parsed = security.parse_scanned_code(code)
+    return hashlib.sha256((parsed[1] if parsed else code.strip()).encode()).hexdigest()
+
+
+def mask_name(name_zh: str, name_latin: str) -> dict[str, str]:
+    """'张三' → '张*', 'Zhang San' → 'Z*** San': enough to match a student card, no more."""
+    zh = name_zh.strip()
+    masked_zh = zh[:1] + "*" * max(len(zh) - 1, 1) if zh else ""
+    words = name_latin.split()
+    if len(words) > 1:
+        masked_latin = " ".join([w[:1] + "***" for w in words[:-1]] + [words[-1]])
+    else:
+        masked_latin = words[0][:1] + "***" if words else ""
+    return {"name_zh": masked_zh, "name_latin": masked_latin}
+
+
+# ---------------------------------------------------------------- redeem
+
+
+def redeem(
+    *,
+    session: Session,
+    code: str,
+    nonce: str,
+    scanned_at: datetime,
+    user: User,
+    location_id: int | None = None,
+    run_stop_id: int | None = None,
+    queued: bool = False,
+) -> dict:
+    """Redeem a scanned code at a point (or run stop): hand the kit over at most once.
+
+    Returns the answer dict (`result`, `params`, `claim`, ...). A retry with the same nonce
+    returns the first answer; the same nonce with another code answers `nonce_reused` and is
+    not stored (the nonce already names the first attempt).
+    """
+    if (location_id is None) == (run_stop_id is None):
+        raise Invalid(N_("Give either a pickup point or a run stop."))
+    if not nonce or len(nonce) > 64:
+        raise Invalid(N_("The nonce must be 1 to 64 characters."))
+    digest = code_hash(code)
+    stored = _stored(session, user.id, nonce, digest)
+    if stored is not None:
+        session.rollback()
+        return stored
+    now = utcnow()
+    if scanned_at.tzinfo is None:
+        raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
+    scanned_at = min(scanned_at, now + _CLOCK_SKEW)
+    try:
+        return _record(
+            session, code, digest, nonce, scanned_at, now, user, location_id, run_stop_id, queued
+        )
+    except OutOfStock:
+        # The reserved kit is missing from its level (a stock error): nothing is handed over.
+        session.rollback()
+        log.error("reserved kit missing for a scan at location %s", location_id)
+        answer = _answer("not_ready", status="out_of_stock")
+        return _record(
+            session,
+            code,
+            digest,
+            nonce,
+            scanned_at,
+            now,
+            user,
+            location_id,
+            run_stop_id,
+            queued,
+            answer=answer,
+        )
+    except IntegrityError:
+        # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
+        session.rollback()
+        stored = _stored(session, user.id, nonce, digest)
+        session.rollback()
+        if stored is None:
+            raise
+        return stored
+
+
+def _record(
+    session: Session,
+    code: str,
+    digest: str,
+    nonce: str,
+    scanned_at: datetime,
+    now: datetime,
+    user: User,
+    location_id: int | None,
+    run_stop_id: int | None,
+    queued: bool,
+    answer: dict | None = None,
+) -> dict:
+    """Decide, append the scan row, issue the kit, commit: one transaction."""
+    if answer is None:
+        response, claim_id, target_loc, issue = _decide(
+            session, code, user, location_id, run_stop_id, scanned_at, now
+        )
+    else:
+        response, claim_id, target_loc, issue = answer, None, None, None
+    delayed = queued or now - scanned_at > OFFLINE_AFTER
+    conflict = response["result"] == "already_handed_over" and delayed
+    if conflict:
+        response["conflict"] = True
+    session.execute(
+        insert(Scan).values(
+            claim_id=claim_id,
+            code_hash=digest,
+            user_id=user.id,
+            location_id=target_loc,
+            run_stop_id=run_stop_id,
+            nonce=nonce,
+            scanned_at=scanned_at,
+            received_at=now,
+            result=response["result"],
+            response=response,
+            conflict=conflict,
+        )
+    )
+    if issue is not None:
+        # Last before commit: every kit at a point shares one level row, so its row lock is
+        # held for as short a time as possible.
+        issue()
+    session.commit()
+    return response
+
+
+def _stored(session: Session, user_id: int, nonce: str, digest: str) -> dict | None:
+    row = session.execute(
+        select(Scan.code_hash, Scan.response).where(Scan.user_id == user_id, Scan.nonce == nonce)
+    ).first()
+    if row is None:
+        return None
+    if row.code_hash != digest:
+        log.warning("nonce reused with another code by user %s", user_id)
+        return _answer("nonce_reused")
+    return row.response
+
+
+def _answer(result: str, claim: dict | None = None, **params: object) -> dict:
+    body: dict = {
+        "result": result,
+        "ok": result == "ok",
+        "message": MESSAGES[result].format(**params) if params else MESSAGES[result],
+        "params": params,
+    }
+    if claim is not None:
+        body["claim"] = claim
+    return body
+
+
+def resolve_target(
+    session: Session, user: User, location_id: int | None, run_stop_id: int | None
+) -> Target | str:
+    if run_stop_id is not None:
+        for resolver in run_stop_resolvers:
+            return resolver(session, run_stop_id, user)
+        return "unknown_point"
+    row = session.execute(
+        select(
+            Location.kind,
+            Location.active,
+            exists()
+            .where(VolunteerPoint.user_id == user.id, VolunteerPoint.location_id == Location.id)
+            .label("assigned"),
+        ).where(Location.id == location_id)
+    ).first()
+    if row is None or row.kind != LocationKind.pickup_point or not row.active:
+        return "unknown_point"
+    if user.role != Role.diplomat and not row.assigned:
+        return "not_your_point"
+    return Target(location_id=location_id)
+
+
+_CLAIM_COLUMNS = (
+    Claim.id,
+    Claim.status,
+    Claim.name_zh,
+    Claim.name_latin,
+    Claim.kits,
+    Claim.reserved_item_id,
+    Claim.reserved_lot_id,
+    Claim.reserved_location_id,
+    Claim.handed_over_at,
+    Claim.handed_over_by,
+    Claim.handed_over_location_id,
+    Campaign.status.label("campaign_status"),
+    Campaign.kit_item_id,
+    School.name_zh.label("school_zh"),
+    School.name_en.label("school_en"),
+)
+
+
+def _find_claim(session: Session, code: str):  # noqa: ANN202
+    parsed = security.parse_scanned_code(code)
+    if parsed is None:
+        return None
+    column = Claim.token if parsed[0] == "token" else Claim.short_code
+    return session.execute(
+        select(*_CLAIM_COLUMNS)
+        .join(Campaign, Campaign.id == Claim.campaign_id)
+        .join(School, School.id == Claim.school_id)
+        .where(column == parsed[1])
+    ).first()
+
+
+def _claim_summary(c) -> dict:  # noqa: ANN001
+    return {
+        **mask_name(c.name_zh, c.name_latin),
+        "school": {"name_zh": c.school_zh, "name_en": c.school_en},
+        "kits": c.kits,
+    }
+
+
+def _decide(
+    session: Session,
+    code: str,
+    user: User,
+    location_id: int | None,
+    run_stop_id: int | None,
+    scanned_at: datetime,
+    now: datetime,
+) -> tuple[dict, int | None, int | None, Callable[[], None] | None]:
+    """(answer, claim id, location id for the scan row, the stock issue still to apply)."""
+    target = resolve_target(session, user, location_id, run_stop_id)
+    if isinstance(target, str):
+        known = target != "unknown_point" and run_stop_id is None
+        return _answer(target), None, location_id if known else None, None
+    c = _find_claim(session, code)
+    if c is None or (target.claim_id is not None and c.id != target.claim_id):
+        return _answer("invalid"), None, target.location_id, None
+    summary = _claim_summary(c)
+    loc = target.location_id
+    if c.status == "handed_over":
+        return _handed_over_answer(session, c.id, summary), c.id, loc, None
+    if c.status in ("cancelled", "expired"):
+        return _answer("cancelled", summary), c.id, loc, None
+    if c.campaign_status == "closed":
+        return _answer("campaign_closed", summary), c.id, loc, None
+    if c.status not in target.statuses:
+        return _answer("not_ready", summary, status=c.status), c.id, loc, None
+    if target.claim_id is None and c.reserved_location_id != target.location_id:
+        where = session.get(Location, c.reserved_location_id) if c.reserved_location_id else None
+        body = _answer("wrong_point", summary, location=where.name_en if where else "?")
+        if where is not None:
+            body["kit_location"] = {
+                "id": where.id,
+                "name_zh": where.name_zh,
+                "name_en": where.name_en,
+                "address": where.address,
+            }
+        return body, c.id, loc, None
+    at = min(scanned_at, now)
+    if not hand_over(session, claim=c, target=target, user_id=user.id, at=at):
+        # Another scan won between our read and our update.
+        return _handed_over_answer(session, c.id, summary), c.id, loc, None
+    summary["kit"] = kit_contents(session, item_id=c.reserved_item_id or c.kit_item_id, kits=c.kits)
+    return _answer("ok", summary, kits=c.kits), c.id, loc, None
+
+
+def hand_over(
+    session: Session,
+    *,
+    claim,  # noqa: ANN001
+    target: Target,
+    user_id: int,
+    at: datetime,
+    issue_now: bool = True,
+) -> Callable[[], None] | None:
+    """Conditionally mark a claim handed over; None when another scan won.
+
+    Part of the caller's transaction; a run stop closes its claim through the same function.
+    Returns the ledger issue of the reserved kit, already applied with issue_now, else for the
+    caller to apply just before committing.
+    """
+    guard = [Claim.id == claim.id, Claim.status.in_(target.statuses)]
+    if target.claim_id is None:
+        guard.append(Claim.reserved_location_id == target.location_id)
+    result = session.execute(
+        update(Claim)
+        .where(and_(*guard))
+        .values(
+            status="handed_over",
+            handed_over_at=at,
+            handed_over_by=user_id,
+            handed_over_location_id=claim.reserved_location_id,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    session.execute(
+        insert(ClaimEvent).values(
+            claim_id=claim.id,
+            at=utcnow(),
+            user_id=user_id,
+            from_status=claim.status,
+            to_status="handed_over",
+            reasons=["scanned"] if target.run_stop_id is None else ["delivered"],
+            note="",
+        )
+    )
+    mv = ledger.new_movement(session, kind="issue", user_id=user_id, reference=f"claim:{claim.id}")
+    delta = Delta(
+        claim.reserved_item_id,
+        claim.reserved_lot_id,
+        claim.reserved_location_id,
+        on_hand=-claim.kits,
+        reserved=-claim.kits,
+    )
+
+    def issue() -> None:
+        ledger.apply(session, mv, delta)
+
+    if issue_now:
+        issue()
+    return issue
+
+
+def _handed_over_answer(session: Session, claim_id: int, summary: dict) -> dict:
+    row = session.execute(
+        select(
+            Claim.handed_over_at,
+            Location.id,
+            Location.name_zh,
+            Location.name_en,
+            User.display_name,
+            User.username,
+        )
+        .outerjoin(Location, Location.id == Claim.handed_over_location_id)
+        .outerjoin(User, User.id == Claim.handed_over_by)
+        .where(Claim.id == claim_id)
+    ).one()
+    body = _answer("already_handed_over", summary)
+    body["handed_over"] = {
+        "at": row.handed_over_at.isoformat() if row.handed_over_at else None,
+        "location": {"id": row.id, "name_zh": row.name_zh or "", "name_en": row.name_en or ""},
+        "by": row.display_name or row.username or "",
+    }
+    return body
+
+
+# A kit's recipe, per process for a minute: it is display data on the hot path and changes rarely.
+_RECIPE_TTL = 60.0
+_recipes: dict[int, tuple[float, dict]] = {}
+
+
+def kit_contents(session: Session, *, item_id: int | None, kits: int) -> dict:
+    """The kit's name and its components (quantities for `kits` kits)."""
+    if item_id is None:
+        return {"name_zh": "", "name_en": "", "contents": []}
+    cached = _recipes.get(item_id)
+    if cached is None or cached[0] < time.monotonic():
+        kit = session.execute(select(Item.name_zh, Item.name_en).where(Item.id == item_id)).first()
+        parts = session.execute(
+            select(RecipeLine.quantity, Item.name_zh, Item.name_en)
+            .join(Item, Item.id == RecipeLine.component_item_id)
+            .where(RecipeLine.kit_item_id == item_id)
+            .order_by(RecipeLine.id)
+        ).all()
+        recipe = {
+            "name_zh": kit.name_zh if kit else "",
+            "name_en": kit.name_en if kit else "",
+            "parts": [(p.quantity, p.name_zh, p.name_en) for p in parts],
+        }
+        _recipes[item_id] = (time.monotonic() + _RECIPE_TTL, recipe)
+    else:
+        recipe = cached[1]
+    return {
+        "name_zh": recipe["name_zh"],
+        "name_en": recipe["name_en"],
+        "contents": [
+            {"name_zh": zh, "name_en": en, "quantity": q * kits} for q, zh, en in recipe["parts"]
+        ],
+    }
+
+
+# ---------------------------------------------------------------- undo
+
+
+def undo_handover(*, session: Session, claim_id: int, reason: str, user: User) -> Claim:
+    """Reverse a hand-over (diplomats): the claim is ready again and its kit re-reserved."""
+    if user.role != Role.diplomat:
+        raise Forbidden(N_("Only a diplomat can undo a hand-over."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(N_("Say why the hand-over is undone."))
+    if len(reason) > 500:
+        raise Invalid(N_("The reason is at most 500 characters."))
+    try:
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            raise NotFound(N_("No claim with id {id}."), params={"id": claim_id})
+        loc = claim.handed_over_location_id or claim.reserved_location_id
+        result = session.execute(
+            update(Claim)
+            .where(Claim.id == claim_id, Claim.status == "handed_over")
+            .values(
+                status="ready",
+                handed_over_at=None,
+                handed_over_by=None,
+                handed_over_location_id=None,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Invalid(
+                N_("Claim {id} is not handed over; there is nothing to undo."),
+                params={"id": claim_id},
+            )
+        if claim.reserved_item_id is None or claim.reserved_lot_id is None or loc is None:
+            raise Invalid(N_("Claim {id} has no reserved kit to return."), params={"id": claim_id})
+        mv = ledger.new_movement(
+            session, kind="return", user_id=user.id, reference=f"claim:{claim_id}", note=reason
+        )
+        k = claim.kits
+        ledger.apply(
+            session,
+            mv,
+            Delta(claim.reserved_item_id, claim.reserved_lot_id, loc, on_hand=k, reserved=k),
+        )
+        session.add(
+            ClaimEvent(
+                claim_id=claim_id,
+                user_id=user.id,
+                from_status="handed_over",
+                to_status="ready",
+                reasons=["handover_undone"],
+                note=reason,
+            )
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(claim)
+    return claim
+
+
+# ---------------------------------------------------------------- for routers and pages
+
+
+def localize(response: dict, gettext: Callable[[str], str], locale: str = "en") -> dict:
+    """The answer with its message in the reader's language (stored answers are English)."""
+    params = dict(response.get("params") or {})
+    if "status" in params:
+        params["status"] = gettext(str(params["status"]))
+    if response.get("result") == "wrong_point" and response.get("kit_location"):
+        loc = response["kit_location"]
+        params["location"] = loc["name_zh"] if locale == "zh_CN" else loc["name_en"]
+    template = MESSAGES.get(response.get("result", ""), "")
+    out = dict(response)
+    out["message"] = gettext(template).format(**params) if template else response.get("message")
+    return out
+
+
+STATUSES_FOR_MESSAGES = (
+    N_("submitted"),
+    N_("verified"),
+    N_("waitlisted"),
+    N_("allocated"),
+    N_("ready"),
+    N_("out_for_delivery"),
+    N_("handed_over"),
+    N_("rejected"),
+    N_("cancelled"),
+    N_("expired"),
+    N_("out_of_stock"),
+)

@@ -1,0 +1,320 @@
+// The pickup scanner: handheld scanners and typed codes (a focused input in a form), camera
+// scanning (native BarcodeDetector, else the barcode-detector polyfill served from our origin),
+// and an offline queue that never shows a green result before the server confirms it.
+
+const root = document.getElementById("scanner");
+const T = JSON.parse(document.getElementById("scan-i18n").textContent);
+const pointId = Number(root.dataset.point);
+const lang = root.dataset.lang;
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const form = document.getElementById("scan-form");
+const input = document.getElementById("code");
+const result = document.getElementById("result");
+const QUEUE_KEY = `kitrun.scanqueue.${pointId}`;
+const REPEAT_MS = 3000;
+
+// ---------------------------------------------------------------- helpers
+
+function nonce() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function nameOf(obj) {
+  if (!obj) return "";
+  return (lang === "zh-CN" ? obj.name_zh : obj.name_en) || obj.name_en || obj.name_zh || "";
+}
+
+function fmtTime(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" });
+}
+
+function handedOverText(h) {
+  return T.handed_over.replace("{when}", fmtTime(h.at)).replace("{where}", nameOf(h.location))
+    .replace("{who}", h.by || "");
+}
+
+let audio;
+function beep(ok) {
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = ok ? 1320 : 220;
+    osc.type = ok ? "sine" : "square";
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + (ok ? 0.15 : 0.4));
+  } catch (e) { /* no audio: the colour says it */ }
+  if (navigator.vibrate) navigator.vibrate(ok ? 80 : [120, 80, 120]);
+}
+
+function refocus() {
+  if (document.activeElement !== input) input.focus({ preventScroll: true });
+}
+
+// ---------------------------------------------------------------- showing answers
+
+function show(answer) {
+  result.className = "scan-result " + (answer.ok ? "go" : "stop");
+  result.replaceChildren(el("p", "verdict", answer.ok ? T.go : T.stop));
+  result.dataset.result = answer.result || "error";
+  result.append(el("p", "reason", answer.message || T.server_error));
+  const c = answer.claim;
+  if (c) {
+    result.append(el("p", "student", [c.name_zh, c.name_latin].filter(Boolean).join(" · ")));
+    result.append(el("p", "school", nameOf(c.school)));
+    if (c.kit) {
+      const ul = el("ul", "kit");
+      for (const part of c.kit.contents) ul.append(el("li", "", `${part.quantity} × ${nameOf(part)}`));
+      result.append(ul);
+    }
+  }
+  if (answer.handed_over) result.append(el("p", "detail", handedOverText(answer.handed_over)));
+  if (answer.kit_location && answer.kit_location.address) {
+    result.append(el("p", "detail", answer.kit_location.address));
+  }
+  beep(Boolean(answer.ok));
+}
+
+function showQueued(code) {
+  result.className = "scan-result queued";
+  result.dataset.result = "queued";
+  result.replaceChildren(el("p", "verdict", T.queued), el("p", "reason", T.queued_reason),
+    el("p", "detail", code));
+  beep(false);
+}
+
+// ---------------------------------------------------------------- sending and the queue
+
+class NetworkError extends Error {}
+
+async function send(scan) {
+  let res;
+  try {
+    res = await fetch("/api/v1/scans", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf,
+        "Accept-Language": lang },
+      body: JSON.stringify(scan),
+    });
+  } catch (e) {
+    throw new NetworkError(String(e));
+  }
+  if (res.status >= 500) throw new NetworkError(`HTTP ${res.status}`);
+  const body = await res.json().catch(() => ({}));
+  if (body.result) return body;
+  const message = body.error ? body.error.message : T.server_error;
+  return { result: "error", ok: false, message };
+}
+
+function loadQueue() {
+  try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch { return []; }
+}
+
+function saveQueue(q) {
+  localStorage.setItem(QUEUE_KEY, JSON.stringify(q));
+  renderQueue(q);
+}
+
+function renderQueue(q) {
+  const box = document.getElementById("queue");
+  const list = document.getElementById("queue-list");
+  box.hidden = q.length === 0;
+  list.replaceChildren(...q.map((s) => el("li", "queued-item", `${fmtTime(s.scanned_at)} · ${s.code}`)));
+}
+
+function confirmedLine(scan, answer) {
+  const box = document.getElementById("confirmed");
+  box.hidden = false;
+  let text = `${fmtTime(scan.scanned_at)} · ${answer.ok ? T.go : T.stop}: ${answer.message || ""}`;
+  if (answer.conflict) text = `${T.conflict} — ${text}`;
+  const li = el("li", answer.ok ? "ok" : "bad", text);
+  document.getElementById("confirmed-list").prepend(li);
+}
+
+let flushing = false;
+async function flush() {
+  if (flushing) return;
+  let q = loadQueue();
+  if (!q.length) return;
+  flushing = true;
+  try {
+    while (q.length) {
+      const scan = q[0];
+      let answer;
+      try {
+        answer = await send({ ...scan, queued: true });
+      } catch (e) {
+        break; // still offline: keep the rest for later
+      }
+      q = loadQueue().filter((s) => s.nonce !== scan.nonce);
+      saveQueue(q);
+      confirmedLine(scan, answer);
+      show(answer);
+    }
+  } finally {
+    flushing = false;
+    refreshCounters();
+  }
+}
+
+async function refreshCounters() {
+  try {
+    const res = await fetch(`/api/v1/pickup-points/${pointId}/counters`,
+      { credentials: "same-origin" });
+    if (!res.ok) return;
+    const c = await res.json();
+    document.getElementById("c-today").textContent = c.handed_out_today;
+    document.getElementById("c-left").textContent = c.still_to_come;
+  } catch { /* offline: keep the last figures */ }
+}
+
+let busy = false;
+async function submit(code) {
+  code = code.trim();
+  if (!code || busy) return;
+  busy = true;
+  input.value = "";
+  const scan = { code, point_id: pointId, nonce: nonce(), scanned_at: new Date().toISOString() };
+  result.className = "scan-result idle";
+  result.replaceChildren(el("p", "verdict", T.sending));
+  try {
+    if (!navigator.onLine) throw new NetworkError("offline");
+    show(await send(scan));
+    refreshCounters();
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    saveQueue([...loadQueue(), scan]);
+    showQueued(code);
+  } finally {
+    busy = false;
+    refocus();
+  }
+}
+
+form.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  submit(input.value);
+});
+input.addEventListener("blur", () => {
+  // Keep the field focused for handheld scanners, unless the volunteer moved to another control.
+  setTimeout(() => {
+    const a = document.activeElement;
+    if (!a || a === document.body) refocus();
+  }, 150);
+});
+input.addEventListener("pointerdown", () => input.setAttribute("inputmode", "text"));
+window.addEventListener("online", flush);
+setInterval(() => { if (navigator.onLine) flush(); }, 5000);
+renderQueue(loadQueue());
+flush();
+refocus();
+
+// ---------------------------------------------------------------- camera
+
+const camera = document.getElementById("camera");
+const video = document.getElementById("video");
+const toggle = document.getElementById("camera-toggle");
+const camStatus = document.getElementById("camera-status");
+let stream = null;
+let timer = null;
+let lastCode = "";
+let lastAt = 0;
+
+async function detectorClass() {
+  if ("BarcodeDetector" in window) {
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (formats.includes("qr_code")) return window.BarcodeDetector;
+    } catch { /* fall through to the polyfill */ }
+  }
+  if (!root.dataset.vendor) throw new Error("no decoder installed (npm ci)");
+  const mod = await import("/static/vendor/barcode-detector/es/ponyfill.js");
+  mod.prepareZXingModule({
+    overrides: {
+      locateFile: (p, pre) => (p.endsWith(".wasm") ? "/static/vendor/zxing-wasm/reader/" + p : pre + p),
+    },
+    fireImmediately: true,
+  });
+  return mod.BarcodeDetector;
+}
+
+async function startCamera() {
+  camStatus.textContent = T.camera_loading;
+  try {
+    const Detector = await detectorClass();
+    const detector = new Detector({ formats: ["qr_code"] });
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: { ideal: "environment" } }, audio: false,
+    });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    input.setAttribute("inputmode", "none"); // no soft keyboard over the camera view
+    toggle.textContent = T.camera_stop;
+    camStatus.textContent = T.camera_on;
+    root.dataset.camera = "on";
+    let decoding = false;
+    timer = setInterval(async () => {
+      if (decoding || busy || video.readyState < 2) return;
+      decoding = true;
+      try {
+        const codes = await detector.detect(video);
+        const text = codes.length ? codes[0].rawValue : "";
+        const now = Date.now();
+        if (text && !(text === lastCode && now - lastAt < REPEAT_MS)) {
+          lastCode = text;
+          lastAt = now;
+          await submit(text);
+        } else if (text) {
+          lastAt = now;
+        }
+      } catch (e) {
+        camStatus.textContent = String(e.message || e);
+      } finally {
+        decoding = false;
+      }
+    }, 250);
+  } catch (e) {
+    stopCamera();
+    camStatus.textContent = `${T.camera_denied} (${e.message || e})`;
+  }
+}
+
+function stopCamera() {
+  if (timer) clearInterval(timer);
+  timer = null;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+  video.hidden = true;
+  root.dataset.camera = "off";
+  toggle.textContent = T.camera_start;
+  input.removeAttribute("inputmode");
+}
+
+if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+  camera.hidden = false;
+  toggle.addEventListener("click", () => {
+    if (stream) {
+      stopCamera();
+      localStorage.setItem("kitrun.camera", "off");
+    } else {
+      localStorage.setItem("kitrun.camera", "on");
+      startCamera();
+    }
+    refocus();
+  });
+  if (localStorage.getItem("kitrun.camera") === "on") startCamera();
+}

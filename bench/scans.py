@@ -1,0 +1,329 @@
+"""Benchmark redeeming scans: scans/s and p50/p99 at 50 concurrent volunteers, beside /healthz.
+
+Run: .venv/bin/python bench/scans.py [--seconds 10] [--volunteers 50] [--claims 30000]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+Creates a fresh PostgreSQL database, migrates it, seeds allocated claims, starts
+`kitrun serve --workers 2`, then runs the same closed-loop load (each volunteer sends its next
+request when the last one answered) against POST /api/v1/scans with distinct codes and against
+GET /healthz (which also queries the database). Client processes run the threads so the load
+generator is not one GIL. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[str]]:
+    """A kit at a point, `claims` allocated claims and `volunteers` volunteers with API tokens."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from app.config import Settings
+    from app.db import make_engine
+    from app.security import new_claim_token, new_short_code
+    from app.services import accounts, inventory, ledger
+    from app.services import volunteers as vol_service
+    from app.services.ledger import Delta
+    from models.campaigns import Campaign
+    from models.claims import Claim
+    from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn
+    from models.schools import School
+
+    engine = make_engine(Settings(database_url=url, secret_key="bench"))
+    with Session(engine, expire_on_commit=False) as s:
+        mask = inventory.create_item(
+            session=s, data=ItemCreate(sku="MASK", name_zh="口罩", name_en="Mask", tracks_lot=False)
+        )
+        kit = inventory.create_item(
+            session=s, data=ItemCreate(sku="KIT", name_zh="防疫包", name_en="Kit", tracks_lot=False)
+        )
+        inventory.set_recipe(
+            session=s,
+            kit_item_id=kit.id,
+            lines=[RecipeLineIn(component_item_id=mask.id, quantity=20)],
+        )
+        point = inventory.create_location(
+            session=s,
+            data=LocationCreate(kind="pickup_point", name_zh="取货点", name_en="Point"),
+        )
+        inventory.record_movement(
+            session=s,
+            data=MovementIn(
+                kind="receive",
+                lines=[{"item_id": kit.id, "location_id": point.id, "quantity": claims}],
+            ),
+            user_id=None,
+        )
+        lot = inventory.default_lot(s, kit)
+        school = School(name_zh="大学", name_en="University")
+        now = datetime.now(UTC)
+        campaign = Campaign(
+            name_zh="发放",
+            name_en="Round",
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=9),
+            kit_item_id=kit.id,
+            public_id=uuid.uuid4().hex[:16],
+            status="open",
+        )
+        s.add_all([school, campaign])
+        s.flush()
+        mv = ledger.new_movement(s, kind="reserve", reference="bench")
+        ledger.apply(s, mv, Delta(kit.id, lot.id, point.id, reserved=claims))
+        tokens = [new_claim_token() for _ in range(claims)]
+        rows = [
+            {
+                "campaign_id": campaign.id,
+                "school_id": school.id,
+                "student_key": f"bench-{i}",
+                "status": "allocated",
+                "token": t,
+                "short_code": new_short_code(),
+                "name_zh": "王小明",
+                "name_latin": "Wang Xiaoming",
+                "birth_date": date(2000, 1, 1),
+                "reserved_item_id": kit.id,
+                "reserved_lot_id": lot.id,
+                "reserved_location_id": point.id,
+                "pickup_location_id": point.id,
+                "kits": 1,
+                "reasons": [],
+                "priority": 1,
+                "fulfilment": "pickup",
+                "locale": "zh_CN",
+                "submitted_at": now,
+                "updated_at": now,
+            }
+            for i, t in enumerate(tokens)
+        ]
+        for i in range(0, len(rows), 5000):
+            s.execute(insert(Claim), rows[i : i + 5000])
+        s.commit()
+        api_tokens = []
+        for i in range(volunteers):
+            u = accounts.create_user(
+                session=s, username=f"vol{i}", password="bench-password-1", role="volunteer"
+            )
+            vol_service.assign_volunteer(session=s, user_id=u.id, location_id=point.id)
+            raw, _ = accounts.issue_token(session=s, user=u, kind="api", days=1)
+            api_tokens.append(raw)
+    engine.dispose()
+    return point.id, tokens, api_tokens
+
+
+def _client(job: dict, out: mp.Queue) -> None:
+    """One client process: a thread per volunteer, closed loop until the deadline."""
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    lock = threading.Lock()
+    start_at = job["start_at"]
+
+    def volunteer(api_token: str, codes: list[str]) -> None:
+        mine: list[float] = []
+        seen: dict[str, int] = {}
+        headers = {"Authorization": f"Bearer {api_token}"}
+        with httpx.Client(base_url=job["url"], headers=headers, timeout=30) as c:
+            c.get("/healthz")  # open the connection before the clock starts
+            while time.time() < start_at:
+                time.sleep(0.001)
+            i = 0
+            while time.time() < start_at + job["seconds"]:
+                t0 = time.perf_counter()
+                if job["kind"] == "scan":
+                    r = c.post(
+                        "/api/v1/scans",
+                        json={
+                            "code": codes[i],
+                            "point_id": job["point_id"],
+                            "nonce": uuid.uuid4().hex,
+                            "scanned_at": datetime.now(UTC).isoformat(),
+                        },
+                    )
+                    key = r.json().get("result", str(r.status_code))
+                    i += 1
+                else:
+                    r = c.get("/healthz")
+                    key = str(r.status_code)
+                mine.append(time.perf_counter() - t0)
+                seen[key] = seen.get(key, 0) + 1
+        with lock:
+            lat.extend(mine)
+            for k, v in seen.items():
+                results[k] = results.get(k, 0) + v
+
+    threads = [
+        threading.Thread(target=volunteer, args=(tok, codes))
+        for tok, codes in zip(job["tokens"], job["codes"], strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((lat, results))
+
+
+def load(
+    kind: str,
+    url: str,
+    point_id: int,
+    api_tokens: list[str],
+    codes: list[list[str]],
+    seconds: float,
+    processes: int,
+) -> dict:
+    out: mp.Queue = mp.Queue()
+    start_at = time.time() + 2.0
+    procs = []
+    for p in range(processes):
+        job = {
+            "kind": kind,
+            "url": url,
+            "point_id": point_id,
+            "tokens": api_tokens[p::processes],
+            "codes": codes[p::processes],
+            "seconds": seconds,
+            "start_at": start_at,
+        }
+        proc = mp.Process(target=_client, args=(job, out))
+        proc.start()
+        procs.append(proc)
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    for _ in procs:
+        part, res = out.get()
+        lat.extend(part)
+        for k, v in res.items():
+            results[k] = results.get(k, 0) + v
+    for proc in procs:
+        proc.join()
+    lat.sort()
+    q = statistics.quantiles(lat, n=100)
+    return {
+        "requests": len(lat),
+        "per_s": len(lat) / seconds,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "results": results,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--volunteers", type=int, default=50)
+    ap.add_argument("--claims", type=int, default=30000)
+    ap.add_argument("--processes", type=int, default=2, help="client processes")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = ap.parse_args()
+
+    name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(args.postgres, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+    data_dir = Path(f"/tmp/{name}")
+    data_dir.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "KITRUN_DATABASE_URL": url,
+        "KITRUN_DATA_DIR": str(data_dir),
+        "KITRUN_SECRET_KEY": "bench-secret",
+        "KITRUN_LOG_LEVEL": "WARNING",
+    }
+    server = None
+    try:
+        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True)
+        print(f"seeding {args.claims} claims and {args.volunteers} volunteers …", flush=True)
+        point_id, tokens, api_tokens = seed(url, args.claims, args.volunteers)
+        per = len(tokens) // args.volunteers
+        codes = [tokens[i * per : (i + 1) * per] for i in range(args.volunteers)]
+        log = (data_dir / "server.log").open("w")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
+        trivial = load("healthz", *common)
+        scans = load("scan", *common)
+        check = subprocess.run(
+            [sys.executable, "-m", "app", "stock", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    print(
+        f"\nkitrun serve --workers {args.workers} on PostgreSQL, {args.volunteers} concurrent "
+        f"volunteers, {args.seconds:.0f} s each, {os.cpu_count()} CPUs (client on the same host)"
+    )
+    print(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}  results")
+    for label, r in (("GET /healthz", trivial), ("POST /api/v1/scans", scans)):
+        print(
+            f"{label:<22}{r['per_s']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}  "
+            f"{r['results']}"
+        )
+    ratio = scans["per_s"] / trivial["per_s"]
+    print(
+        f"scans/s ÷ healthz/s = {ratio:.0%} (target ≥ 60%); scan p99 {scans['p99_ms']:.0f} ms "
+        f"(target < 200 ms)"
+    )
+    print("stock check:", check.stdout.strip() or check.stderr.strip())
+
+
+if __name__ == "__main__":
+    main()

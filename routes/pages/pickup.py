@@ -1,0 +1,358 @@
+"""Pickup pages: the scanner for volunteers, and the diplomat's points, log, conflicts, undo."""
+
+import io
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.deps import PageDiplomat, PageUser
+from app.errors import N_, DomainError, NotFound
+from app.services import pickup, scan_log, volunteers
+from app.web import gettext, render
+from models.claims import Claim
+from models.inventory import Location
+from models.users import User
+
+router = APIRouter()
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+
+
+def _scanner(
+    request: Request,
+    session,  # noqa: ANN001
+    point: Location,
+    answer: dict | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    tz = request.app.state.settings.timezone
+    if answer is not None and answer.get("handed_over", {}).get("at"):
+        at = datetime.fromisoformat(answer["handed_over"]["at"])
+        answer["handed_over"]["local"] = at.astimezone(scan_log.zone(tz)).strftime("%Y-%m-%d %H:%M")
+    return render(
+        request,
+        "pickup/scanner.html",
+        {
+            "point": point,
+            "counters": scan_log.counters(session=session, location_id=point.id, tz=tz),
+            "answer": answer,
+            "error": error,
+            "nonce": uuid.uuid4().hex,
+            "vendor_ok": getattr(request.app.state, "vendor_ok", False),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/scan")
+def choose_point(request: Request, session: SessionDep, user: PageUser) -> Response:
+    points = volunteers.points_of(session=session, user=user)
+    if len(points) == 1:
+        return RedirectResponse(f"/scan/{points[0].id}", status_code=303)
+    return render(request, "pickup/choose.html", {"points": points})
+
+
+@router.get("/scan/{point_id}")
+def scanner(point_id: int, request: Request, session: SessionDep, user: PageUser) -> Response:
+    point = volunteers.require_point(session=session, user=user, location_id=point_id)
+    return _scanner(request, session, point)
+
+
+def _redeem_and_show(
+    request: Request,
+    session,
+    point: Location,
+    code: str,
+    nonce: str,
+    user: User,  # noqa: ANN001
+) -> Response:
+    try:
+        answer = pickup.redeem(
+            session=session,
+            code=code[:500],
+            location_id=point.id,
+            nonce=nonce[:64] or uuid.uuid4().hex,
+            scanned_at=datetime.now(UTC),
+            user=user,
+        )
+    except DomainError as exc:
+        return _scanner(
+            request,
+            session,
+            point,
+            error=exc.localized(gettext(request)),
+            status_code=exc.status_code,
+        )
+    answer = pickup.localize(answer, gettext(request), request.state.locale)
+    return _scanner(request, session, point, answer=answer)
+
+
+@router.post("/scan/{point_id}")
+def scan_form(
+    point_id: int,
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    code: Annotated[str, Form(max_length=500)] = "",
+    nonce: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The scanner without JavaScript: a handheld scanner or typed code posts here."""
+    point = volunteers.require_point(session=session, user=user, location_id=point_id)
+    if not code.strip():
+        return _scanner(request, session, point, error=gettext(request)("Scan or type a code."))
+    return _redeem_and_show(request, session, point, code, nonce, user)
+
+
+@router.post("/scan/{point_id}/photo")
+def scan_photo(
+    point_id: int,
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    photo: Annotated[UploadFile | None, File()] = None,
+    nonce: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """A photo of the code, decoded on the server (no JavaScript needed)."""
+    point = volunteers.require_point(session=session, user=user, location_id=point_id)
+    _ = gettext(request)
+    data = photo.file.read(PHOTO_MAX_BYTES + 1) if photo is not None else b""
+    if not data:
+        return _scanner(
+            request, session, point, error=_("Choose a photo of the QR code."), status_code=422
+        )
+    if len(data) > PHOTO_MAX_BYTES:
+        return _scanner(
+            request,
+            session,
+            point,
+            error=_("The photo is too large (at most 15 MB)."),
+            status_code=422,
+        )
+    code = decode_photo(data)
+    if code is None:
+        return _scanner(
+            request,
+            session,
+            point,
+            error=_("No QR code found in the photo. Hold the phone steady, closer, and try again."),
+            status_code=422,
+        )
+    return _redeem_and_show(request, session, point, code, nonce, user)
+
+
+def decode_photo(data: bytes) -> str | None:
+    """The first QR code's text in an image, or None (unreadable image or no code)."""
+    import zxingcpp
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        img = ImageOps.exif_transpose(img)
+        img.thumbnail((2000, 2000))
+        results = zxingcpp.read_barcodes(img.convert("L"))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    return results[0].text if results else None
+
+
+# ---------------------------------------------------------------- diplomats
+
+
+@router.get("/admin/pickup")
+def overview(request: Request, session: SessionDep, user: PageDiplomat) -> Response:
+    tz = request.app.state.settings.timezone
+    points = [
+        {"point": p, **scan_log.counters(session=session, location_id=p.id, tz=tz)}
+        for p in scan_log.pickup_points(session=session)
+    ]
+    _, conflicts = scan_log.list_scans(
+        session=session, filters=scan_log.ScanFilter(conflict=True), limit=1
+    )
+    return render(request, "pickup/admin.html", {"points": points, "conflicts": conflicts})
+
+
+@router.get("/admin/pickup/volunteers")
+def volunteers_page(
+    request: Request, session: SessionDep, user: PageDiplomat, saved: int | None = None
+) -> Response:
+    return render(
+        request,
+        "pickup/volunteers.html",
+        {
+            "volunteers": scan_log.volunteers(session=session),
+            "points": scan_log.pickup_points(session=session),
+            "assigned": volunteers.assignments(session=session),
+            "saved": saved,
+        },
+    )
+
+
+@router.post("/admin/pickup/volunteers")
+def save_volunteers(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    uid: Annotated[list[int], Form()] = [],  # noqa: B006
+    vp: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Save the checkboxes: each `vp` is 'user_id:point_id'; `uid` lists the volunteers shown."""
+    mapping: dict[int, list[int]] = {u: [] for u in uid}
+    for pair in vp:
+        u, _, p = pair.partition(":")
+        if u.isdigit() and p.isdigit() and int(u) in mapping:
+            mapping[int(u)].append(int(p))
+    try:
+        volunteers.set_assignments(session=session, points_by_user=mapping)
+    except DomainError as exc:
+        return render(
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": exc.localized(gettext(request))},
+            status_code=exc.status_code,
+        )
+    return RedirectResponse("/admin/pickup/volunteers?saved=1", status_code=303)
+
+
+@router.get("/admin/pickup/scans")
+def scans_page(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    point_id: Annotated[int | None, Query()] = None,
+    claim_id: Annotated[int | None, Query()] = None,
+    user_id: Annotated[int | None, Query()] = None,
+    result: Annotated[str | None, Query()] = None,
+    conflict: Annotated[bool | None, Query()] = None,
+    day: Annotated[date | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    return _log(request, session, point_id, claim_id, user_id, result, conflict, day, page)
+
+
+@router.get("/admin/pickup/conflicts")
+def conflicts_page(request: Request, session: SessionDep, user: PageDiplomat) -> Response:
+    return _log(request, session, None, None, None, None, True, None, 1, title="Offline conflicts")
+
+
+def _log(
+    request, session, point_id, claim_id, user_id, result, conflict, day, page, title="Scan log"
+):  # noqa: ANN001, ANN202, PLR0913
+    tz = scan_log.zone(request.app.state.settings.timezone)
+    since = until = None
+    if day is not None:
+        since, until = scan_log.day_bounds(day, tz)
+    result = result if result in pickup.RESULTS else None
+    filters = scan_log.ScanFilter(point_id, claim_id, user_id, result, conflict, since, until)
+    per_page = 100
+    rows, total = scan_log.list_scans(
+        session=session, filters=filters, limit=per_page, offset=(page - 1) * per_page
+    )
+    for r in rows:
+        r["local_received"] = r["received_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        r["local_scanned"] = r["scanned_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    query = {
+        k: v
+        for k, v in {
+            "point_id": point_id,
+            "claim_id": claim_id,
+            "user_id": user_id,
+            "result": result,
+            "conflict": "true" if conflict else None,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }.items()
+        if v is not None
+    }
+    return render(
+        request,
+        "pickup/scans.html",
+        {
+            "title": title,
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // per_page)),
+            "filters": {
+                "point_id": point_id,
+                "claim_id": claim_id,
+                "user_id": user_id,
+                "result": result,
+                "conflict": conflict,
+                "day": day,
+            },
+            "query": query,
+            "points": scan_log.pickup_points(session=session),
+            "volunteers": session.exec(select(User).order_by(User.username)).all(),
+            "results": pickup.RESULTS,
+            "labels": pickup.RESULT_LABELS,
+        },
+    )
+
+
+@router.get("/admin/pickup/claims/{claim_id}")
+def claim_page(
+    claim_id: int,
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    undone: int | None = None,
+) -> Response:
+    return _claim(request, session, claim_id, undone=undone)
+
+
+def _claim(request: Request, session, claim_id: int, status_code: int = 200, **extra) -> Response:  # noqa: ANN001, ANN003
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(N_("No claim with id {id}."), params={"id": claim_id})
+    tz = scan_log.zone(request.app.state.settings.timezone)
+    rows, _total = scan_log.list_scans(
+        session=session, filters=scan_log.ScanFilter(claim_id=claim_id), limit=500
+    )
+    for r in rows:
+        r["local_received"] = r["received_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        r["local_scanned"] = r["scanned_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return render(
+        request,
+        "pickup/claim.html",
+        {
+            "claim": claim,
+            "masked": pickup.mask_name(claim.name_zh, claim.name_latin),
+            "handed_over_local": claim.handed_over_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if claim.handed_over_at
+            else None,
+            "location": session.get(Location, claim.handed_over_location_id)
+            if claim.handed_over_location_id
+            else None,
+            "rows": rows,
+            "labels": pickup.RESULT_LABELS,
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/admin/pickup/claims/{claim_id}/undo")
+def undo(
+    claim_id: int,
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        pickup.undo_handover(session=session, claim_id=claim_id, reason=reason, user=user)
+    except DomainError as exc:
+        return _claim(
+            request,
+            session,
+            claim_id,
+            error=exc.localized(gettext(request)),
+            reason=reason,
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/admin/pickup/claims/{claim_id}?undone=1", status_code=303)
