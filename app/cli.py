@@ -74,15 +74,19 @@ def demo() -> None:
     from app.db import session_scope
     from app.services import demo as demo_service
 
+    settings = get_settings()
     with session_scope(_engine()) as session:
         created = demo_service.seed(session=session)
+        public_id = session.info.get("demo_campaign")
     if not created:
         typer.echo("database already has data; demo data not added")
         return
-    typer.echo("demo data added. Log in at http://127.0.0.1:8000/login with:")
+    typer.echo(f"demo data added. Log in at {settings.base_url}/login with:")
     for username, password, role in created:
         typer.echo(f"  {role:<10} username: {username:<10} password: {password}")
     typer.echo("(these passwords are shown only this once)")
+    typer.echo(f"Students claim a kit at {settings.base_url}/claim/{public_id}")
+    typer.echo("  try: Université Paris-Saclay, student number PS2024000, Zhang San, 2001-03-05")
 
 
 @user_cli.command("create")

@@ -39,6 +39,31 @@ def _name(ctx, obj: Any, field: str = "name") -> str:  # noqa: ANN001
 
 
 templates.env.globals["name"] = _name
+
+
+@pass_context
+def _local(ctx, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:  # noqa: ANN001
+    """A UTC datetime shown in the district's local time (KITRUN_TIMEZONE)."""
+    from app.localtime import to_local
+
+    request = ctx.get("request")
+    tz = request.app.state.settings.timezone if request is not None else "UTC"
+    local = to_local(value, tz)
+    return local.strftime(fmt) if local else ""
+
+
+templates.env.filters["local"] = _local
+
+
+@pass_context
+def _reason(ctx, r: dict) -> str:  # noqa: ANN001
+    """A recorded decision reason in the page's language (its parameters translated too)."""
+    _ = ctx["gettext"]
+    params = {k: _(v) if isinstance(v, str) and v else v for k, v in r.get("params", {}).items()}
+    return str(_(r.get("text", ""))).format(**params)
+
+
+templates.env.globals["reason_text"] = _reason
 templates.env.globals["LOCALES"] = LOCALES
 templates.env.policies["ext.i18n.trimmed"] = True
 templates.env.newstyle_gettext = True
@@ -89,6 +114,8 @@ def render(
 
 # The diplomat's navigation and landing tiles; each capability adds its entry here.
 ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin/campaigns", "Campaigns"),
+    ("/admin/claims", "Claims"),
     ("/admin/stock", "Stock"),
     ("/admin/items", "Items"),
     ("/admin/locations", "Locations"),
@@ -96,6 +123,9 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/pickup", "Pickup"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
+    ("/admin/campaigns", "Campaigns", "Rounds, eligible schools, claim form links"),
+    ("/admin/claims", "Claims", "Review, approve or reject; why each claim was decided"),
+    ("/admin/slots", "Pickup slots", "Opening slots and capacity at each pickup point"),
     ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
     ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),

@@ -11,7 +11,7 @@ from routes.api import inventory as api_inventory
 from routes.api import pickup as api_pickup
 from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
-from routes.pages import home, student
+from routes.pages import claims_admin, home, student
 from routes.pages import pickup as page_pickup
 from routes.pages import schools as page_schools
 from routes.pages import stock as page_stock
@@ -31,5 +31,6 @@ pages_router.include_router(page_auth.router)
 pages_router.include_router(home.router)
 pages_router.include_router(page_stock.router)
 pages_router.include_router(student.router)
+pages_router.include_router(claims_admin.router)
 pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)

@@ -42,3 +42,46 @@ DYNAMIC = [
     N_("Expiry date"),
     N_("Reason"),
 ]
+
+CLAIMS = [
+    # claim statuses
+    N_("submitted"),
+    N_("verified"),
+    N_("waitlisted"),
+    N_("allocated"),
+    N_("ready"),
+    N_("out_for_delivery"),
+    N_("handed_over"),
+    N_("rejected"),
+    N_("cancelled"),
+    N_("expired"),
+    # verification modes, campaign statuses, delivery reasons, fulfilment
+    N_("roster"),
+    N_("email"),
+    N_("manual"),
+    N_("draft"),
+    N_("open"),
+    N_("closed"),
+    N_("quarantine"),
+    N_("distance"),
+    N_("pickup"),
+    N_("delivery"),
+    # navigation
+    N_("Rounds, eligible schools, claim form links"),
+    N_("Review, approve or reject; why each claim was decided"),
+    N_("Opening slots and capacity at each pickup point"),
+    N_("Pickup slots"),
+    # form labels
+    N_("School"),
+    N_("Name as in passport"),
+    N_("Chinese name"),
+    N_("Birth date"),
+    N_("School e-mail"),
+    N_("Student number"),
+    N_("Pickup point"),
+    N_("Time slot"),
+    N_("Latitude"),
+    N_("Longitude"),
+    N_("Consent"),
+    N_("Address"),
+]

@@ -8,6 +8,7 @@ import io
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from app.localtime import to_local
 from app.security import format_short_code
 from app.services import claims as claims_service
 from models.campaigns import Campaign, PickupSlot
@@ -86,7 +87,7 @@ def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User |
     )
 
 
-def holder_view(*, session: Session, claim: Claim, locale: str) -> dict:
+def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
     """What the student sees on the status page (and the API gives the token's holder)."""
     zh = locale == "zh_CN"
     campaign = session.get(Campaign, claim.campaign_id)
@@ -102,7 +103,11 @@ def holder_view(*, session: Session, claim: Claim, locale: str) -> dict:
         "name_latin": claim.name_latin,
         "fulfilment": claim.fulfilment,
         "pickup_point": (point.name_zh if zh else point.name_en) if point else None,
-        "slot": f"{slot.starts_at:%Y-%m-%d %H:%M}–{slot.ends_at:%H:%M} UTC" if slot else None,
+        "slot": (
+            f"{to_local(slot.starts_at, tz):%Y-%m-%d %H:%M}–{to_local(slot.ends_at, tz):%H:%M}"
+            if slot
+            else None
+        ),
         "waitlist_position": claims_service.waitlist_position(session, claim),
         "reasons": claim.reasons,
         "submitted_at": claim.submitted_at,

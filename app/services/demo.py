@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from app.services import accounts, inventory
+from app.services import accounts, campaigns, inventory, schools
+from models.base import utcnow
+from models.campaigns import Campaign, CampaignCreate, CampaignSchoolIn, PickupSlotCreate
 from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn
 from models.users import User
 
@@ -35,8 +37,49 @@ def seed(*, session: Session) -> list[tuple[str, str, str]]:
             session=session, username=username, password=password, role=role, display_name=name
         )
         created.append((username, password, role))
-    seed_stock(session=session, user_id=session.exec(select(User)).first().id)
+    stock = seed_stock(session=session, user_id=session.exec(select(User)).first().id)
+    campaign = seed_campaign(session=session, stock=stock)
+    session.info["demo_campaign"] = campaign.public_id
     return created
+
+
+def seed_campaign(*, session: Session, stock: dict) -> Campaign:
+    """The demo schools and rosters, an open campaign, and pickup slots for the next days."""
+    made = schools.seed_schools(session=session)
+    modes = ["roster", "roster", "roster", "email", "manual"]
+    now = utcnow()
+    campaign = campaigns.create_campaign(
+        session=session,
+        data=CampaignCreate(
+            name_zh="2026 冬季防疫健康包发放",
+            name_en="Winter 2026 health kit round",
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+            kit_item_id=stock["kit"].id,
+            status="open",
+            depot_location_id=stock["warehouse"].id,
+            delivery_distance_km=150,
+            schools=[
+                CampaignSchoolIn(school_id=s.id, verification=m)
+                for s, m in zip(made, modes, strict=True)
+                if s.in_district
+            ],
+        ),
+    )
+    day = datetime.combine(date.today(), time(0), tzinfo=UTC)
+    for point in stock["points"]:
+        for d in range(1, 6):
+            for start, end in ((10, 12), (14, 17)):
+                campaigns.create_slot(
+                    session=session,
+                    data=PickupSlotCreate(
+                        location_id=point.id,
+                        starts_at=day + timedelta(days=d, hours=start),
+                        ends_at=day + timedelta(days=d, hours=end),
+                        capacity=30,
+                    ),
+                )
+    return campaign
 
 
 def seed_stock(*, session: Session, user_id: int | None) -> dict:

@@ -25,14 +25,24 @@ def submit_claim(public_id: str, body: ClaimIn, request: Request, session: Sessi
         locale=request.state.locale,
         address=request.client.host if request.client else "?",
     )
-    return claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+    return claim_views.holder_view(
+        session=session,
+        claim=claim,
+        locale=request.state.locale,
+        tz=request.app.state.settings.timezone,
+    )
 
 
 @router.get("/claims/{token}", response_model=ClaimStatusPublic)
 def claim_status(token: str, request: Request, session: SessionDep) -> dict:
     """A claim's status, for the holder of its token."""
     claim = claims.by_token(session=session, token=token)
-    return claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+    return claim_views.holder_view(
+        session=session,
+        claim=claim,
+        locale=request.state.locale,
+        tz=request.app.state.settings.timezone,
+    )
 
 
 @router.get("/claims", response_model=Page[ClaimStaffPublic])

@@ -175,7 +175,12 @@ def _qr(token: str):  # noqa: ANN202
 
 def _status_ctx(token: str, request: Request, session) -> dict:  # noqa: ANN001
     claim = claims.by_token(session=session, token=token)
-    view = claim_views.holder_view(session=session, claim=claim, locale=request.state.locale)
+    view = claim_views.holder_view(
+        session=session,
+        claim=claim,
+        locale=request.state.locale,
+        tz=request.app.state.settings.timezone,
+    )
     svg = _qr(token).make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string()
     slots = []
     if claim.fulfilment == "pickup" and claim.pickup_location_id:

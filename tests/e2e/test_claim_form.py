@@ -1,0 +1,63 @@
+"""Students claim a kit in Chromium on a phone: Chinese by default, English on request."""
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+from sqlmodel import Session
+
+from app.db import make_engine
+from tests.conftest import PHONE, new_page
+from tests.factories import campaign_setup
+
+
+@pytest.fixture
+def campaign(live_server):
+    engine = make_engine(live_server.settings)
+    with Session(engine, expire_on_commit=False) as s:
+        setup = campaign_setup(s, kits=3)
+    engine.dispose()
+    return setup
+
+
+def _fill(page, setup, number):
+    page.select_option("select[name=school_id]", str(setup["school"].id))
+    page.fill("input[name=name_latin]", "Zhang San")
+    page.fill("input[name=student_number]", number)
+    page.fill("input[name=birth_date]", "2001-02-03")
+    page.select_option("select[name=pickup_location_id]", str(setup["point"].id))
+    page.check("input[name=consent]")
+
+
+def test_claim_in_chinese_on_a_phone_then_scan_the_qr(
+    live_server, browser_instance, campaign, tmp_path
+):
+    page = new_page(browser_instance, live_server.url, **PHONE)
+    page.goto(f"/claim/{campaign['campaign'].public_id}")
+    expect(page.get_by_role("button", name="申领健康包")).to_be_visible()
+    _fill(page, campaign, "S001")
+    page.get_by_role("button", name="申领健康包").click()
+    page.wait_for_url("**/s/*")
+    expect(page.locator("#status")).to_have_text("已预留健康包")
+    token = page.url.rsplit("/", 1)[-1]
+    shot = tmp_path / "status-zh-phone.png"
+    page.locator("#qr svg").screenshot(path=str(shot))
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(shot))]
+    assert decoded == [token]
+    code = page.locator("#short-code").inner_text()
+    assert len(code.replace("-", "")) == 10
+    page.screenshot(path=str(tmp_path / "status-page.png"), full_page=True)
+    page.context.close()
+
+
+def test_claim_in_english_shows_what_to_fix(live_server, browser_instance, campaign):
+    page = new_page(browser_instance, live_server.url, **PHONE)
+    page.goto(f"/claim/{campaign['campaign'].public_id}?lang=en")
+    _fill(page, campaign, "S999")
+    page.get_by_role("button", name="Claim my kit").click()
+    alert = page.locator("#form-error")
+    expect(alert).to_contain_text("We could not find you on your school's list")
+    # what the student typed is kept
+    expect(page.locator("input[name=student_number]")).to_have_value("S999")
+    expect(page.locator("input[name=name_latin]")).to_have_value("Zhang San")
+    page.context.close()
