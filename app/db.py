@@ -17,16 +17,6 @@ from app.config import Settings
 
 # Whether transactions begun in this context may write (SQLite only; PostgreSQL ignores it).
 write_intent: ContextVar[bool] = ContextVar("kitrun_write_intent", default=True)
-# Set while handling a request: after a request's (one) write transaction commits, whatever the
-# handler still reads to shape its answer begins DEFERRED, so SQLite's write lock is not held
-# while the response is serialised (FastAPI may need a worker thread for that).
-in_request: ContextVar[bool] = ContextVar("kitrun_in_request", default=False)
-
-
-@event.listens_for(Session, "after_commit")
-def _reads_after_commit(session: Session) -> None:
-    if in_request.get():
-        write_intent.set(False)
 
 
 def make_engine(settings: Settings) -> Engine:

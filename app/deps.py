@@ -59,8 +59,7 @@ def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
 def _end_read(session: SessionDep) -> None:
     # Dependencies run in another thread than the endpoint: end their (read-only) transaction
     # here so no connection or SQLite write lock is held while waiting for the endpoint's thread.
-    # (A commit keeps the loaded user; the endpoint runs in its own copy of the context, so the
-    # deferred-after-commit switch in app/db.py does not reach it.)
+    # (A commit, unlike a rollback, keeps the loaded user usable.)
     session.commit()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,14 +11,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import security
 from app.capacity import CapacityLimit
 from app.config import Settings, get_settings
-from app.db import in_request, make_engine, write_intent
+from app.context import RequestContext
+from app.db import make_engine
 from app.deps import LoginRequired
 from app.errors import DomainError
-from app.i18n import LOCALES, normalize
-from app.web import CSRF_COOKIE, LANG_COOKIE, gettext, render
+from app.web import gettext, render
 from routes import api_router, pages_router
 
 log = logging.getLogger("kitrun.http")
@@ -53,45 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):  # noqa: ANN001, ANN202
-        start = time.perf_counter()
-        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
-        in_request.set(True)
-        lang = request.query_params.get("lang")
-        if lang in LOCALES:
-            request.state.locale = lang
-        elif _wants_json(request):
-            # API clients choose with Accept-Language; scripts get English by default.
-            accept = request.headers.get("accept-language", "").split(",")[0].strip()
-            request.state.locale = normalize(accept, "en")
-        else:
-            chosen = request.cookies.get(LANG_COOKIE)
-            request.state.locale = normalize(chosen, settings.default_locale)
-        request.state.csrf_token = request.cookies.get(CSRF_COOKIE) or security.new_csrf_token()
-        request.state.user = None
-        response = await call_next(request)
-        if CSRF_COOKIE not in request.cookies and not _wants_json(request):
-            response.set_cookie(
-                CSRF_COOKIE,
-                request.state.csrf_token,
-                httponly=True,
-                samesite="lax",
-                secure=settings.base_url.startswith("https"),
-            )
-        if lang in LOCALES:
-            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
-        # Log the route's template, never the concrete path: paths may carry claim tokens.
-        route = request.scope.get("route")
-        log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            getattr(route, "path", "<unmatched>"),
-            response.status_code,
-            (time.perf_counter() - start) * 1000,
-        )
-        return response
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -155,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
+    app.add_middleware(RequestContext, settings=settings)
     app.add_middleware(CapacityLimit)
     _mount_vendor(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app import mail, security
 from app.config import Settings
-from app.errors import N_, Conflict, DomainError, Invalid, NotFound, TooManyRequests
+from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
 from app.services import campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
 from app.services.ledger import Delta, OutOfStock
@@ -59,19 +59,27 @@ def submit(
 ) -> Claim:
     """Check and store a student's claim, then reserve a kit or waitlist it (one transaction)."""
     # Rate limits count every attempt, failed ones too (a roster match must not be guessable by
-    # trying birth dates): on success they commit with the claim, on failure on their own.
+    # trying birth dates), in their own short transaction: a campus behind one address shares a
+    # counter row, which must not stay locked while a claim is checked.
     raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
-    limits = {
-        f"claim:ip:{address}": settings.claim_rate_per_ip,
-        f"claim:student:{campaign.id}:{raw_key}": settings.claim_rate_per_student,
-    }
-    _limit(session, settings, limits)
+    _limit(
+        session,
+        settings,
+        {
+            f"claim:ip:{address}": settings.claim_rate_per_ip,
+            f"claim:student:{campaign.id}:{raw_key}": settings.claim_rate_per_student,
+        },
+    )
     try:
-        return _submit(session, settings, campaign, data, locale, today)
-    except DomainError:
+        return _submit(session, settings, campaign, data, locale, today, reserve=True)
+    except _LotTaken:
+        # The kit we aimed at went to a concurrent claim: start again, to the waitlist.
         session.rollback()
-        _limit(session, settings, limits, commit=True)
-        raise
+        return _submit(session, settings, campaign, data, locale, today, reserve=False)
+
+
+class _LotTaken(Exception):
+    """The last, conditional stock update of a claim found the lot already taken."""
 
 
 def _submit(
@@ -81,6 +89,7 @@ def _submit(
     data: ClaimIn,
     locale: str,
     today: date | None,
+    reserve: bool,
 ) -> Claim:
     decision = eligibility.decide(
         session=session, campaign=campaign, data=data, today=today or date.today()
@@ -127,31 +136,67 @@ def _submit(
     if decision.verification == "email":
         _send_code(session, settings, claim)
     elif decision.verified:
-        _verified_then_allocate(session, claim, [])
+        claim.status = "verified"
+        claim.decided_at = utcnow()
+        _event(session, claim, "verified", [])
+        if not reserve or _waitlist_ahead(session, claim):
+            _waitlist(session, claim)
+        else:
+            _reserve_last(session, claim)
     try:
         session.commit()
     except IntegrityError as exc:  # a concurrent twin won the unique index at commit time
         session.rollback()
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
-    session.refresh(claim)
     if claim.email and claim.status != "submitted":
         _notify(session, settings, claim)
-        session.commit()
     return claim
 
 
-def _limit(
-    session: Session, settings: Settings, limits: dict[str, int], commit: bool = False
-) -> None:
+def _limit(session: Session, settings: Settings, limits: dict[str, int]) -> None:
     """Count one attempt per key in the database (holds across worker processes)."""
-    over = False
-    for key, limit in limits.items():
-        count = ratelimit.hit(session, key, window_seconds=settings.claim_rate_window_seconds)
-        over = over or count > limit
-    if over or commit:
-        session.commit()
-    if over:
+    counts = ratelimit.hit_many(
+        session, list(limits), window_seconds=settings.claim_rate_window_seconds
+    )
+    session.commit()
+    if any(counts[k] > limit for k, limit in limits.items()):
         raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
+
+
+def _reserve_last(session: Session, claim: Claim) -> None:
+    """Reserve a kit for a new claim with the stock update as the transaction's last statement.
+
+    Every kit at a point sits in one level row; taking its row lock last and committing right
+    after keeps the time other claims wait for it to one round trip.
+    """
+    lots = [
+        (lot_id, avail)
+        for lot_id, avail in ledger.available_lots(
+            session, item_id=claim.reserved_item_id, location_id=claim.reserved_location_id
+        )
+        if avail >= claim.kits
+    ]
+    if not lots:
+        _waitlist(session, claim)
+        return
+    lot_id = lots[0][0]
+    claim.status, claim.reserved_lot_id, claim.allocated_at = "allocated", lot_id, utcnow()
+    r = [reason("allocated", N_("A kit is reserved."))]
+    claim.reasons = [*claim.reasons, *r]
+    session.add(claim)
+    _event(session, claim, "allocated", r, from_status="verified")
+    movement = ledger.new_movement(session, kind="reserve", reference=f"claim:{claim.id}")
+    delta = Delta(claim.reserved_item_id, lot_id, claim.reserved_location_id, reserved=claim.kits)
+    if not ledger.apply_last(session, movement, delta):
+        raise _LotTaken()
+
+
+def _waitlist(session: Session, claim: Claim) -> None:
+    claim.status = "waitlisted"
+    r = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
+    claim.reasons = [*claim.reasons, *r]
+    session.add(claim)
+    _event(session, claim, "waitlisted", r, from_status="verified")
 
 
 def _verified_then_allocate(
@@ -318,7 +363,7 @@ def resend_code(*, session: Session, settings: Settings, token: str) -> Claim:
     claim = by_token(session=session, token=token)
     if claim.status != "submitted" or not claim.email:
         raise Conflict(N_("This claim is not waiting for an e-mail code."))
-    _limit(session, settings, {f"code:{claim.id}": 3}, commit=True)
+    _limit(session, settings, {f"code:{claim.id}": 3})
     _send_code(session, settings, claim)
     session.commit()
     return claim

@@ -26,6 +26,20 @@ def hit(session: Session, key: str, *, window_seconds: int, now: float | None = 
     return int(session.execute(stmt).scalar_one())
 
 
+def hit_many(session: Session, keys: list[str], *, window_seconds: int) -> dict[str, int]:
+    """Count one event for each key in one statement; the window's counts so far."""
+    start = int(time.time() // window_seconds) * window_seconds
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(RateBucket)
+    c = RateBucket.__table__.c
+    stmt = (
+        ins.values([{"key": k, "window_start": start, "count": 1} for k in keys])
+        .on_conflict_do_update(index_elements=["key", "window_start"], set_={"count": c.count + 1})
+        .returning(c.key, c.count)
+    )
+    return {k: int(n) for k, n in session.execute(stmt).all()}
+
+
 def count(session: Session, key: str, *, window_seconds: int, now: float | None = None) -> int:
     """The current window's count for key, without counting."""
     start = int((now or time.time()) // window_seconds) * window_seconds

@@ -1,0 +1,293 @@
+"""Benchmark the public claim endpoint: claims/s and p50/p99 at 50 concurrent clients.
+
+Run: .venv/bin/python bench/claims.py [--seconds 10] [--clients 50] [--students 60000]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--workers 2]
+
+Creates a fresh PostgreSQL database, migrates it, seeds an open campaign with one school whose
+roster lists `--students` students and kits for half of them at a pickup point, starts
+`kitrun serve --workers 2`, then runs a closed-loop load (each client sends its next request when
+the last one answered) against GET /healthz (which queries the database) and, in the same run,
+against POST /api/v1/campaigns/{id}/claims with a distinct student per request (roster check,
+one-claim constraint, kit reservation or waitlist). Client processes run the threads so the load
+generator is not one GIL. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+
+from tests.conftest import free_port  # noqa: E402
+
+
+def seed(url: str, students: int) -> dict:
+    """An open campaign, a school with a roster of `students`, kits for half of them."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from app.config import Settings
+    from app.db import make_engine
+    from app.services import campaigns, inventory
+    from app.services.rosters import normalize_name
+    from models.base import utcnow
+    from models.campaigns import CampaignCreate, CampaignSchoolIn
+    from models.inventory import ItemCreate, LocationCreate, MovementIn
+    from models.schools import RosterEntry, School
+
+    engine = make_engine(Settings(database_url=url, secret_key="bench"))
+    with Session(engine, expire_on_commit=False) as s:
+        point = inventory.create_location(
+            session=s,
+            data=LocationCreate(
+                kind="pickup_point", name_zh="点", name_en="Point", lat=48.8, lon=2.3
+            ),
+        )
+        kit = inventory.create_item(
+            session=s,
+            data=ItemCreate(
+                sku="KIT", name_zh="健康包", name_en="Kit", unit="kit", tracks_lot=False
+            ),
+        )
+        inventory.record_movement(
+            session=s,
+            user_id=None,
+            data=MovementIn(
+                kind="receive",
+                lines=[{"item_id": kit.id, "location_id": point.id, "quantity": students // 2}],
+            ),
+        )
+        kit.is_kit = True
+        s.add(kit)
+        school = School(name_zh="学校", name_en="School", city="Paris")
+        s.add(school)
+        s.commit()
+        s.execute(
+            insert(RosterEntry),
+            [
+                {
+                    "school_id": school.id,
+                    "student_number": f"B{i:06d}",
+                    "name": f"Student {i}",
+                    "name_norm": normalize_name(f"Student {i}"),
+                    "birth_date": date(2000, 1, 1),
+                }
+                for i in range(students)
+            ],
+        )
+        s.commit()
+        c = campaigns.create_campaign(
+            session=s,
+            data=CampaignCreate(
+                name_zh="压测",
+                name_en="Bench",
+                opens_at=utcnow() - timedelta(days=1),
+                closes_at=utcnow() + timedelta(days=1),
+                kit_item_id=kit.id,
+                status="open",
+                schools=[CampaignSchoolIn(school_id=school.id, verification="roster")],
+            ),
+        )
+        out = {"public_id": c.public_id, "school_id": school.id, "point_id": point.id}
+    engine.dispose()
+    return out
+
+
+def _client(job: dict, out: mp.Queue) -> None:
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def client(numbers: list[int]) -> None:
+        mine, seen, i = [], {}, 0
+        with httpx.Client(base_url=job["url"], timeout=60) as c:
+            c.get("/healthz")
+            while time.time() < job["start_at"]:
+                time.sleep(0.001)
+            while time.time() < job["start_at"] + job["seconds"]:
+                t0 = time.perf_counter()
+                if job["kind"] == "claim":
+                    n = numbers[i]
+                    i += 1
+                    r = c.post(
+                        f"/api/v1/campaigns/{job['public_id']}/claims",
+                        json={
+                            "school_id": job["school_id"],
+                            "name_latin": f"Student {n}",
+                            "student_number": f"B{n:06d}",
+                            "birth_date": "2000-01-01",
+                            "fulfilment": "pickup",
+                            "pickup_location_id": job["point_id"],
+                            "consent": True,
+                        },
+                    )
+                    key = r.json().get("status") or str(r.status_code)
+                else:
+                    key = str(c.get("/healthz").status_code)
+                mine.append(time.perf_counter() - t0)
+                seen[key] = seen.get(key, 0) + 1
+        with lock:
+            lat.extend(mine)
+            for k, v in seen.items():
+                results[k] = results.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(nums,)) for nums in job["numbers"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((lat, results))
+
+
+def load(
+    kind: str, base: str, info: dict, numbers: list[list[int]], seconds: float, processes: int
+) -> dict:
+    out: mp.Queue = mp.Queue()
+    start_at = time.time() + 2.0
+    procs = []
+    for p in range(processes):
+        job = {
+            "kind": kind,
+            "url": base,
+            "numbers": numbers[p::processes],
+            "seconds": seconds,
+            "start_at": start_at,
+            **info,
+        }
+        proc = mp.Process(target=_client, args=(job, out))
+        proc.start()
+        procs.append(proc)
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    for _ in procs:
+        part, res = out.get()
+        lat.extend(part)
+        for k, v in res.items():
+            results[k] = results.get(k, 0) + v
+    for proc in procs:
+        proc.join()
+    q = statistics.quantiles(sorted(lat), n=100)
+    return {
+        "per_s": len(lat) / seconds,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "results": results,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--students", type=int, default=60000)
+    ap.add_argument("--processes", type=int, default=2, help="client processes")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = ap.parse_args()
+
+    name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(args.postgres, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+    data_dir = Path(f"/tmp/{name}")
+    data_dir.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "KITRUN_DATABASE_URL": url,
+        "KITRUN_DATA_DIR": str(data_dir),
+        "KITRUN_SECRET_KEY": "bench-secret",
+        "KITRUN_LOG_LEVEL": "WARNING",
+        # the load comes from one address; the limits are tested elsewhere
+        "KITRUN_CLAIM_RATE_PER_IP": "100000000",
+    }
+    server = None
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "app", "migrate"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        print(f"seeding a roster of {args.students} students …", flush=True)
+        info = seed(url, args.students)
+        per = args.students // args.clients
+        numbers = [list(range(i * per, (i + 1) * per)) for i in range(args.clients)]
+        log = (data_dir / "server.log").open("w")
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
+        claims = load("claim", base, info, numbers, args.seconds, args.processes)
+        check = subprocess.run(
+            [sys.executable, "-m", "app", "stock", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    print(
+        f"\nkitrun serve --workers {args.workers} on PostgreSQL, {args.clients} concurrent "
+        f"clients, {args.seconds:.0f} s each, {os.cpu_count()} CPUs (client on the same host)"
+    )
+    print(f"{'endpoint':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}  results")
+    for label, r in (("GET /healthz", trivial), ("POST /api/v1/campaigns/…/claims", claims)):
+        print(
+            f"{label:<34}{r['per_s']:>8.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}  {r['results']}"
+        )
+    ratio = claims["per_s"] / trivial["per_s"]
+    print(
+        f"claims/s ÷ healthz/s = {ratio:.0%} (target ≥ 50%); claim p99 "
+        f"{claims['p99_ms']:.0f} ms (target < 300 ms)"
+    )
+    print("stock check:", check.stdout.strip() or check.stderr.strip())
+
+
+if __name__ == "__main__":
+    main()
