@@ -192,7 +192,9 @@ def route_sheet_pdf(
     try:
         return render_route_sheets(sheet, pagesize=paper)
     except LabelError as exc:
-        raise Invalid(N_("The route sheet cannot be printed: {error}"), params={"error": str(exc)})
+        raise Invalid(
+            N_("The route sheet cannot be printed: {error}"), params={"error": str(exc)}
+        ) from exc
 
 
 def _note(s: dict) -> str:
