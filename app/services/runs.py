@@ -30,6 +30,13 @@ FAIL_REASONS = {
 }
 RUN_STATUSES = (N_("draft"), N_("planned"), N_("dispatched"), N_("complete"))
 STOP_STATUSES = (N_("planned"), N_("unassigned"), N_("delivered"), N_("failed"))
+REASON_CODES = (
+    N_("capacity"),
+    N_("shift"),
+    N_("time_window"),
+    N_("max_stops"),
+    N_("no_room_left"),
+)
 UNASSIGNED_REASONS = {
     "capacity": N_("more kits than the cars have room for"),
     "shift": N_("too far to reach and return within a shift"),
