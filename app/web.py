@@ -121,6 +121,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/locations", "Locations"),
     ("/admin/schools", "Schools"),
     ("/admin/pickup", "Pickup"),
+    ("/admin/runs", "Delivery runs"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/campaigns", "Campaigns", "Rounds, eligible schools, claim form links"),
@@ -131,6 +132,7 @@ ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
     ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
+    ("/admin/runs", "Delivery runs", "Plan routes for the cars, adjust, dispatch, print, follow"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

@@ -68,3 +68,116 @@ class RunStop(SQLModel, table=True):
     unassigned_reason: str | None = Field(default=None, max_length=40)
     fail_reason: str | None = Field(default=None, max_length=40)
     closed_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- API schemas
+
+
+class RunCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    date: date
+    depot_location_id: int
+    campaign_id: int | None = None
+    service_s: int = Field(default=300, ge=0, le=4 * 3600, description="time at each stop")
+
+
+class VehicleIn(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    driver: str = Field(default="", max_length=100)
+    capacity: int = Field(description="kits the car holds; must be > 0")
+    shift_start_s: int = Field(description="seconds after midnight, local time (08:00 = 28800)")
+    shift_end_s: int = Field(description="seconds after midnight; after shift_start_s")
+    max_stops: int | None = None
+
+
+class SelectIn(SQLModel):
+    """Claims to add: by id, or by filters (delivery claims allocated/ready at the depot)."""
+
+    claim_ids: list[int] | None = Field(default=None, max_length=2000)
+    school_id: int | None = None
+    minors_only: bool = False
+    quarantine_only: bool = False
+    priority: int | None = Field(default=None, description="0 minors, 1 others")
+    limit: int = Field(default=500, ge=1, le=2000)
+
+
+class MoveIn(SQLModel):
+    vehicle_id: int
+    position: int = Field(ge=1, description="1 = first stop of the route")
+    lock: bool = False
+
+
+class LockIn(SQLModel):
+    locked: bool = True
+
+
+class FailIn(SQLModel):
+    reason: str = Field(description="not_home, wrong_address, refused or other")
+    note: str = Field(default="", max_length=500)
+
+
+class TimeWindowIn(SQLModel):
+    tw_start_s: int | None = None
+    tw_end_s: int | None = None
+
+
+class RunPublic(SQLModel):
+    id: int
+    name: str
+    date: date
+    campaign_id: int | None
+    depot_location_id: int
+    service_s: int
+    status: str
+    cost: int | None
+    distance_m: int | None
+    warnings: list
+    created_at: datetime
+    planned_at: datetime | None
+    dispatched_at: datetime | None
+    completed_at: datetime | None
+
+
+class VehiclePublic(SQLModel):
+    id: int
+    name: str
+    driver: str
+    capacity: int
+    shift_start_s: int
+    shift_end_s: int
+    max_stops: int | None
+    distance_m: int | None
+    duration_s: int | None
+    kits: int = 0
+    stops: int = 0
+
+
+class StopPublic(SQLModel):
+    id: int
+    claim_id: int
+    vehicle_id: int | None
+    seq: int | None
+    locked: bool
+    planned_arrival_s: int | None
+    cumulative_m: int | None
+    tw_start_s: int | None
+    tw_end_s: int | None
+    status: str
+    unassigned_reason: str | None
+    fail_reason: str | None
+    closed_at: datetime | None
+    name_zh: str
+    name_latin: str
+    phone: str
+    address: str
+    lat: float | None
+    lon: float | None
+    kits: int
+    is_minor: bool
+    claim_status: str
+
+
+class RunDetail(RunPublic):
+    depot: dict
+    vehicles: list[VehiclePublic]
+    stops: list[StopPublic]

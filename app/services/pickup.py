@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, insert, select, update
@@ -88,6 +88,10 @@ class Target:
     run_stop_id: int | None = None
     statuses: tuple[str, ...] = HANDOVER_FROM
     claim_id: int | None = None  # a run stop closes exactly its own claim
+    # Runs: called inside the hand-over transaction once the claim is handed over (closes the stop).
+    on_handover: Callable[[Session, datetime, int], None] | None = field(
+        default=None, compare=False
+    )
 
 
 # The delivery-runs service registers a resolver: (session, run_stop_id, user) -> Target, or a
@@ -401,6 +405,8 @@ def hand_over(
             note="",
         )
     )
+    if target.on_handover is not None:
+        target.on_handover(session, at, user_id)
     mv = ledger.new_movement(session, kind="issue", user_id=user_id, reference=f"claim:{claim.id}")
     delta = Delta(
         claim.reserved_item_id,

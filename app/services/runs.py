@@ -1,0 +1,544 @@
+"""Delivery runs: create, vehicles, claim selection, dispatch, closing stops (scan or failed).
+
+Planning (optimise, move, lock) lives in app/services/run_plan.py. Invariants are kept by the
+database: a claim is on at most one active run (`claim.run_id` set by a conditional UPDATE),
+status changes are conditional UPDATEs whose row counts are checked.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlmodel import Session
+
+from app.errors import N_, Conflict, Invalid, NotFound
+from app.services import pickup
+from models.base import utcnow
+from models.claims import Claim, ClaimEvent
+from models.inventory import Location
+from models.runs import Run, RunStop, RunVehicle
+from models.users import User
+
+EDITABLE = ("draft", "planned")
+SELECTABLE = ("allocated", "ready")
+FAIL_REASONS = {
+    "not_home": N_("not at home"),
+    "wrong_address": N_("wrong address"),
+    "refused": N_("refused"),
+    "other": N_("other"),
+}
+RUN_STATUSES = (N_("draft"), N_("planned"), N_("dispatched"), N_("complete"))
+STOP_STATUSES = (N_("planned"), N_("unassigned"), N_("delivered"), N_("failed"))
+REASON_CODES = (
+    N_("capacity"),
+    N_("shift"),
+    N_("time_window"),
+    N_("max_stops"),
+    N_("no_room_left"),
+)
+UNASSIGNED_REASONS = {
+    "capacity": N_("more kits than the cars have room for"),
+    "shift": N_("too far to reach and return within a shift"),
+    "time_window": N_("its time window cannot be reached"),
+    "max_stops": N_("every car is at its maximum number of stops"),
+    "no_room_left": N_("the other stops used the room or the time"),
+}
+
+
+def _event(
+    session: Session, claim_id: int, frm: str, to: str, reason: str, user_id: int | None, note=""
+) -> None:
+    session.execute(
+        insert(ClaimEvent).values(
+            claim_id=claim_id,
+            at=utcnow(),
+            user_id=user_id,
+            from_status=frm,
+            to_status=to,
+            reasons=[reason],
+            note=note,
+        )
+    )
+
+
+def get_run(*, session: Session, run_id: int) -> Run:
+    """The run, or 404."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(N_("No delivery run with id {id}."), params={"id": run_id})
+    return run
+
+
+def editable_run(session: Session, run_id: int) -> Run:
+    """The run if it may still be changed (draft or planned), else 409."""
+    run = get_run(session=session, run_id=run_id)
+    if run.status not in EDITABLE:
+        raise Conflict(
+            N_("Run {id} is {status}: it can no longer be changed."),
+            params={"id": run_id, "status": run.status},
+        )
+    return run
+
+
+def list_runs(
+    *, session: Session, status: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Run], int]:
+    """Runs, newest first."""
+    q = select(Run)
+    if status:
+        q = q.where(Run.status == status)
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(q.order_by(Run.date.desc(), Run.id.desc()).limit(limit).offset(offset))
+    return list(rows.scalars()), total
+
+
+def create_run(
+    *,
+    session: Session,
+    name: str,
+    run_date: date,
+    depot_location_id: int,
+    campaign_id: int | None = None,
+    service_s: int = 300,
+) -> Run:
+    """A new draft run from a depot that has coordinates."""
+    depot = session.get(Location, depot_location_id)
+    if depot is None:
+        raise Invalid(N_("No location with id {id}."), params={"id": depot_location_id})
+    if depot.lat is None or depot.lon is None:
+        raise Invalid(
+            N_("The depot {name} has no coordinates: add its latitude and longitude first."),
+            params={"name": depot.name_en},
+        )
+    if not name.strip():
+        raise Invalid(N_("Give the run a name."))
+    if service_s < 0:
+        raise Invalid(N_("The time per stop cannot be negative."))
+    run = Run(
+        name=name.strip(),
+        date=run_date,
+        depot_location_id=depot_location_id,
+        campaign_id=campaign_id,
+        service_s=service_s,
+    )
+    session.add(run)
+    session.commit()
+    session.refresh(run)
+    return run
+
+
+def _back_to_draft(session: Session, run: Run) -> None:
+    """Vehicles or stops changed: the plan must be made again before dispatch."""
+    if run.status == "planned":
+        run.status = "draft"
+        session.add(run)
+
+
+def add_vehicle(
+    *,
+    session: Session,
+    run_id: int,
+    name: str,
+    capacity: int,
+    shift_start_s: int,
+    shift_end_s: int,
+    driver: str = "",
+    max_stops: int | None = None,
+) -> RunVehicle:
+    """Add a car to a run that is not dispatched yet."""
+    run = editable_run(session, run_id)
+    if not name.strip():
+        raise Invalid(N_("Give the vehicle a name."))
+    if capacity <= 0:
+        raise Invalid(
+            N_("Vehicle {name}: the capacity must be at least 1 kit (got {capacity})."),
+            params={"name": name, "capacity": capacity},
+        )
+    if not (0 <= shift_start_s < 48 * 3600 and 0 <= shift_end_s <= 48 * 3600):
+        raise Invalid(
+            N_("Vehicle {name}: shift times must be within the day."), params={"name": name}
+        )
+    if shift_end_s <= shift_start_s:
+        raise Invalid(
+            N_("Vehicle {name}: the shift must end after it starts ({start} → {end})."),
+            params={"name": name, "start": hhmm(shift_start_s), "end": hhmm(shift_end_s)},
+        )
+    if max_stops is not None and max_stops < 1:
+        raise Invalid(
+            N_("Vehicle {name}: the maximum number of stops must be at least 1."),
+            params={"name": name},
+        )
+    vehicle = RunVehicle(
+        run_id=run.id,
+        name=name.strip(),
+        driver=driver.strip(),
+        capacity=capacity,
+        shift_start_s=shift_start_s,
+        shift_end_s=shift_end_s,
+        max_stops=max_stops,
+    )
+    session.add(vehicle)
+    _back_to_draft(session, run)
+    session.commit()
+    session.refresh(vehicle)
+    return vehicle
+
+
+def remove_vehicle(*, session: Session, run_id: int, vehicle_id: int) -> None:
+    """Remove a car; its stops wait to be planned again."""
+    run = editable_run(session, run_id)
+    vehicle = session.get(RunVehicle, vehicle_id)
+    if vehicle is None or vehicle.run_id != run.id:
+        raise NotFound(
+            N_("Run {run} has no vehicle {id}."), params={"run": run_id, "id": vehicle_id}
+        )
+    session.execute(
+        update(RunStop)
+        .where(RunStop.vehicle_id == vehicle_id)
+        .values(vehicle_id=None, seq=None, locked=False, planned_arrival_s=None, cumulative_m=None)
+    )
+    session.delete(vehicle)
+    _back_to_draft(session, run)
+    session.commit()
+
+
+def hhmm(seconds: int | None) -> str:
+    """Seconds after midnight as HH:MM."""
+    if seconds is None:
+        return ""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def parse_hhmm(text: str) -> int:
+    """'08:30' → seconds after midnight; Invalid for anything else."""
+    try:
+        h, m = text.strip().split(":")
+        value = int(h) * 3600 + int(m) * 60
+        if not (0 <= int(m) < 60 and 0 <= value <= 48 * 3600):
+            raise ValueError
+    except ValueError:
+        raise Invalid(N_("{text} is not a time: use HH:MM."), params={"text": text}) from None
+    return value
+
+
+# ---------------------------------------------------------------- claims
+
+
+def candidates(
+    session: Session,
+    run: Run,
+    *,
+    school_id: int | None = None,
+    minors_only: bool = False,
+    quarantine_only: bool = False,
+    priority: int | None = None,
+    limit: int = 500,
+) -> list[Claim]:
+    """Delivery claims that may join this run: allocated/ready at its depot, on no run."""
+    q = select(Claim).where(
+        Claim.fulfilment == "delivery",
+        Claim.status.in_(SELECTABLE),
+        Claim.reserved_location_id == run.depot_location_id,
+        Claim.run_id.is_(None),
+    )
+    if run.campaign_id is not None:
+        q = q.where(Claim.campaign_id == run.campaign_id)
+    if school_id is not None:
+        q = q.where(Claim.school_id == school_id)
+    if minors_only:
+        q = q.where(Claim.is_minor.is_(True))
+    if quarantine_only:
+        q = q.where(Claim.quarantine.is_(True))
+    if priority is not None:
+        q = q.where(Claim.priority == priority)
+    q = q.order_by(Claim.priority, Claim.submitted_at, Claim.id).limit(limit)
+    return list(session.execute(q).scalars())
+
+
+def _why_not(claim: Claim | None, claim_id: int, run: Run) -> str | None:
+    if claim is None:
+        return f"#{claim_id}: no such claim"
+    if claim.fulfilment != "delivery":
+        return f"#{claim_id} ({claim.name_latin}): not a delivery claim"
+    if claim.status not in SELECTABLE:
+        return f"#{claim_id} ({claim.name_latin}): status {claim.status}"
+    if claim.reserved_location_id != run.depot_location_id:
+        return f"#{claim_id} ({claim.name_latin}): its kit is not at this run's depot"
+    if run.campaign_id is not None and claim.campaign_id != run.campaign_id:
+        return f"#{claim_id} ({claim.name_latin}): another campaign"
+    if claim.run_id is not None and claim.run_id != run.id:
+        return f"#{claim_id} ({claim.name_latin}): already on run {claim.run_id}"
+    return None
+
+
+def select_claims(
+    *,
+    session: Session,
+    run_id: int,
+    claim_ids: list[int] | None = None,
+    school_id: int | None = None,
+    minors_only: bool = False,
+    quarantine_only: bool = False,
+    priority: int | None = None,
+    limit: int = 500,
+    user_id: int | None = None,
+) -> list[RunStop]:
+    """Add claims to a run, by id or by filters; every one needs coordinates. The new stops."""
+    run = editable_run(session, run_id)
+    if claim_ids:
+        ids = list(dict.fromkeys(claim_ids))
+        found = {c.id: c for c in session.execute(select(Claim).where(Claim.id.in_(ids))).scalars()}
+        problems = [p for i in ids if (p := _why_not(found.get(i), i, run))]
+        if problems:
+            raise Invalid(
+                N_("These claims cannot join the run: {list}."),
+                params={"list": "; ".join(problems[:20])},
+                details=problems,
+            )
+        claims = [found[i] for i in ids if found[i].run_id is None]
+    else:
+        claims = candidates(
+            session,
+            run,
+            school_id=school_id,
+            minors_only=minors_only,
+            quarantine_only=quarantine_only,
+            priority=priority,
+            limit=limit,
+        )
+    no_coords = [c for c in claims if c.lat is None or c.lon is None]
+    if no_coords:
+        names = [f"#{c.id} ({c.name_latin})" for c in no_coords]
+        raise Invalid(
+            N_(
+                "These claims have no coordinates, so they cannot be routed: {list}. "
+                "Add their location first, or leave them out."
+            ),
+            params={"list": ", ".join(names[:20])},
+            details=names,
+        )
+    if not claims:
+        return []
+    ids = [c.id for c in claims]
+    result = session.execute(
+        update(Claim)
+        .where(Claim.id.in_(ids), Claim.run_id.is_(None), Claim.status.in_(SELECTABLE))
+        .values(run_id=run.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(ids):
+        session.rollback()
+        raise Conflict(N_("Some of these claims were just put on another run; try again."))
+    stops = [RunStop(run_id=run.id, claim_id=c.id, status="planned") for c in claims]
+    session.add_all(stops)
+    for c in claims:
+        session.add(
+            ClaimEvent(
+                claim_id=c.id,
+                user_id=user_id,
+                from_status=c.status,
+                to_status=c.status,
+                reasons=["run_selected"],
+                note=f"run {run.id}",
+            )
+        )
+    _back_to_draft(session, run)
+    session.commit()
+    for s in stops:
+        session.refresh(s)
+    return stops
+
+
+def remove_stop(*, session: Session, run_id: int, stop_id: int) -> None:
+    """Take a claim off a run that is not dispatched yet."""
+    run = editable_run(session, run_id)
+    stop = _stop(session, run.id, stop_id)
+    session.execute(
+        update(Claim)
+        .where(Claim.id == stop.claim_id, Claim.run_id == run.id)
+        .values(run_id=None, updated_at=utcnow())
+    )
+    session.delete(stop)
+    _back_to_draft(session, run)
+    session.commit()
+
+
+def _stop(session: Session, run_id: int, stop_id: int) -> RunStop:
+    stop = session.get(RunStop, stop_id)
+    if stop is None or stop.run_id != run_id:
+        raise NotFound(N_("Run {run} has no stop {id}."), params={"run": run_id, "id": stop_id})
+    return stop
+
+
+# ---------------------------------------------------------------- dispatch and closing
+
+
+def dispatch(*, session: Session, run_id: int, user: User) -> Run:
+    """Send the run out: its routed claims go out for delivery, unassigned ones are released."""
+    run = get_run(session=session, run_id=run_id)
+    if run.status != "planned":
+        raise Conflict(
+            N_("Only a planned run can be dispatched; run {id} is {status}. Optimise it first."),
+            params={"id": run_id, "status": run.status},
+        )
+    routed = session.execute(
+        select(RunStop.claim_id, Claim.status)
+        .join(Claim, Claim.id == RunStop.claim_id)
+        .where(RunStop.run_id == run.id, RunStop.vehicle_id.is_not(None))
+    ).all()
+    if not routed:
+        raise Invalid(N_("Run {id} has no routed stops to dispatch."), params={"id": run_id})
+    done = session.execute(
+        update(Run)
+        .where(Run.id == run.id, Run.status == "planned")
+        .values(status="dispatched", dispatched_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        session.rollback()
+        raise Conflict(N_("Run {id} was changed meanwhile; reload it."), params={"id": run_id})
+    ids = [r.claim_id for r in routed]
+    moved = session.execute(
+        update(Claim)
+        .where(Claim.id.in_(ids), Claim.run_id == run.id, Claim.status.in_(SELECTABLE))
+        .values(status="out_for_delivery", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != len(ids):
+        session.rollback()
+        raise Conflict(
+            N_("Some claims of run {id} changed (cancelled or handed over): optimise it again."),
+            params={"id": run_id},
+        )
+    for r in routed:
+        _event(session, r.claim_id, r.status, "out_for_delivery", "dispatched", user.id)
+    # Claims no car could take return to be planned on another run.
+    unassigned = select(RunStop.claim_id).where(
+        RunStop.run_id == run.id, RunStop.vehicle_id.is_(None)
+    )
+    session.execute(
+        update(Claim)
+        .where(Claim.id.in_(unassigned), Claim.run_id == run.id)
+        .values(run_id=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(RunStop)
+        .where(RunStop.run_id == run.id, RunStop.vehicle_id.is_(None))
+        .values(
+            status="unassigned",
+            unassigned_reason=func.coalesce(RunStop.unassigned_reason, "no_room_left"),
+        )
+    )
+    session.commit()
+    session.refresh(run)
+    return run
+
+
+def _maybe_complete(session: Session, run_id: int) -> None:
+    open_stop = exists().where(RunStop.run_id == run_id, RunStop.status == "planned")
+    session.execute(
+        update(Run)
+        .where(and_(Run.id == run_id, Run.status == "dispatched", ~open_stop))
+        .values(status="complete", completed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _close_stop(session: Session, stop_id: int, run_id: int, at: datetime) -> None:
+    """Inside the scan's hand-over transaction: the stop is delivered."""
+    session.execute(
+        update(RunStop)
+        .where(RunStop.id == stop_id, RunStop.status == "planned")
+        .values(status="delivered", closed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    _maybe_complete(session, run_id)
+
+
+def resolve_stop(session: Session, run_stop_id: int, user: User) -> pickup.Target | str:
+    """The pickup flow's target for a scan at a run stop (registered with pickup)."""
+    row = session.execute(
+        select(
+            RunStop.id,
+            RunStop.claim_id,
+            RunStop.vehicle_id,
+            Run.id.label("run_id"),
+            Run.status,
+            Run.depot_location_id,
+        )
+        .join(Run, Run.id == RunStop.run_id)
+        .where(RunStop.id == run_stop_id)
+    ).first()
+    if row is None or row.vehicle_id is None or row.status not in ("dispatched", "complete"):
+        return "unknown_point"
+    run_id = row.run_id
+
+    def on_handover(s: Session, at: datetime, user_id: int) -> None:
+        _close_stop(s, run_stop_id, run_id, at)
+
+    return pickup.Target(
+        location_id=row.depot_location_id,
+        run_stop_id=run_stop_id,
+        statuses=("out_for_delivery",),
+        claim_id=row.claim_id,
+        on_handover=on_handover,
+    )
+
+
+if resolve_stop not in pickup.run_stop_resolvers:
+    pickup.run_stop_resolvers.append(resolve_stop)
+
+
+def fail_stop(
+    *, session: Session, run_id: int, stop_id: int, reason: str, note: str = "", user: User
+) -> RunStop:
+    """The driver could not deliver: the stop fails and its claim returns to be planned again."""
+    if reason not in FAIL_REASONS:
+        raise Invalid(
+            N_("Unknown reason {reason}: use one of {choices}."),
+            params={"reason": reason, "choices": ", ".join(FAIL_REASONS)},
+        )
+    if len(note) > 500:
+        raise Invalid(N_("The note is at most 500 characters."))
+    run = get_run(session=session, run_id=run_id)
+    stop = _stop(session, run.id, stop_id)
+    if run.status != "dispatched":
+        raise Conflict(
+            N_("Run {id} is {status}: only stops of a dispatched run can fail."),
+            params={"id": run_id, "status": run.status},
+        )
+    closed = session.execute(
+        update(RunStop)
+        .where(RunStop.id == stop.id, RunStop.status == "planned", RunStop.vehicle_id.is_not(None))
+        .values(status="failed", fail_reason=reason, closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        session.rollback()
+        raise Conflict(N_("Stop {id} is already closed."), params={"id": stop_id})
+    back = session.execute(
+        update(Claim)
+        .where(Claim.id == stop.claim_id, Claim.status == "out_for_delivery")
+        .values(status="allocated", run_id=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if back.rowcount != 1:
+        session.rollback()
+        raise Conflict(
+            N_("The claim of stop {id} is no longer out for delivery."), params={"id": stop_id}
+        )
+    _event(
+        session,
+        stop.claim_id,
+        "out_for_delivery",
+        "allocated",
+        f"delivery_{reason}",
+        user.id,
+        note.strip(),
+    )
+    _maybe_complete(session, run.id)
+    session.commit()
+    session.refresh(stop)
+    return stop

@@ -1,0 +1,192 @@
+"""Delivery runs API (diplomats): runs, vehicles, claims, optimise, adjust, dispatch, close."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deps import ApiDiplomat
+from app.services import run_plan, run_views, runs
+from models.base import Page
+from models.runs import (
+    FailIn,
+    LockIn,
+    MoveIn,
+    RunCreate,
+    RunDetail,
+    RunPublic,
+    SelectIn,
+    StopPublic,
+    VehicleIn,
+    VehiclePublic,
+)
+
+router = APIRouter(tags=["runs"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def _detail(session, run_id: int) -> RunDetail:  # noqa: ANN001
+    d = run_views.detail(session=session, run_id=run_id)
+    return RunDetail(**d)
+
+
+@router.get("/runs", response_model=Page[RunPublic])
+def list_runs(
+    session: SessionDep,
+    user: ApiDiplomat,
+    status: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[RunPublic]:
+    """Delivery runs, newest first."""
+    rows, total = runs.list_runs(session=session, status=status, limit=limit, offset=offset)
+    return Page(items=rows, total=total, limit=limit, offset=offset)
+
+
+@router.post("/runs", response_model=RunPublic, status_code=201)
+def create_run(body: RunCreate, session: SessionDep, user: ApiDiplomat) -> RunPublic:
+    """A draft run from a depot with coordinates."""
+    return runs.create_run(
+        session=session,
+        name=body.name,
+        run_date=body.date,
+        depot_location_id=body.depot_location_id,
+        campaign_id=body.campaign_id,
+        service_s=body.service_s,
+    )
+
+
+@router.get("/runs/{run_id}", response_model=RunDetail)
+def get_run(run_id: int, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+    """The run with its vehicles and stops (in route order; unassigned with their reason)."""
+    return _detail(session, run_id)
+
+
+@router.post("/runs/{run_id}/vehicles", response_model=VehiclePublic, status_code=201)
+def add_vehicle(
+    run_id: int, body: VehicleIn, session: SessionDep, user: ApiDiplomat
+) -> VehiclePublic:
+    """Add a car (capacity in kits, shift in seconds after midnight)."""
+    v = runs.add_vehicle(session=session, run_id=run_id, **body.model_dump())
+    return VehiclePublic(**v.model_dump())
+
+
+@router.delete("/runs/{run_id}/vehicles/{vehicle_id}", status_code=204)
+def remove_vehicle(run_id: int, vehicle_id: int, session: SessionDep, user: ApiDiplomat) -> None:
+    """Remove a car; its stops wait to be planned again."""
+    runs.remove_vehicle(session=session, run_id=run_id, vehicle_id=vehicle_id)
+
+
+@router.post("/runs/{run_id}/claims", response_model=list[StopPublic], status_code=201)
+def select_claims(
+    run_id: int, body: SelectIn, session: SessionDep, user: ApiDiplomat
+) -> list[StopPublic]:
+    """Add claims by id or by filters; a claim without coordinates is refused by name."""
+    stops = runs.select_claims(session=session, run_id=run_id, user_id=user.id, **body.model_dump())
+    ids = {s.id for s in stops}
+    return [
+        StopPublic(**s) for s in _detail(session, run_id).model_dump()["stops"] if s["id"] in ids
+    ]
+
+
+@router.delete("/runs/{run_id}/stops/{stop_id}", status_code=204)
+def remove_stop(run_id: int, stop_id: int, session: SessionDep, user: ApiDiplomat) -> None:
+    """Take a claim off a run that is not dispatched."""
+    runs.remove_stop(session=session, run_id=run_id, stop_id=stop_id)
+
+
+@router.post("/runs/{run_id}/optimize", response_model=RunDetail)
+def optimize(run_id: int, request: Request, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+    """Plan the routes (locked stops stay first); unassigned stops carry their reason."""
+    run_plan.optimise(session=session, settings=request.app.state.settings, run_id=run_id)
+    return _detail(session, run_id)
+
+
+@router.post("/runs/{run_id}/stops/{stop_id}/move", response_model=RunDetail)
+def move_stop(
+    run_id: int,
+    stop_id: int,
+    body: MoveIn,
+    request: Request,
+    session: SessionDep,
+    user: ApiDiplomat,
+) -> RunDetail:
+    """Move a stop to a vehicle and position; totals are recomputed."""
+    run_plan.move_stop(
+        session=session,
+        settings=request.app.state.settings,
+        run_id=run_id,
+        stop_id=stop_id,
+        vehicle_id=body.vehicle_id,
+        position=body.position,
+        lock=body.lock,
+    )
+    return _detail(session, run_id)
+
+
+@router.post("/runs/{run_id}/stops/{stop_id}/lock", response_model=RunDetail)
+def lock_stop(
+    run_id: int,
+    stop_id: int,
+    body: LockIn,
+    request: Request,
+    session: SessionDep,
+    user: ApiDiplomat,
+) -> RunDetail:
+    """Lock a stop and those before it (kept on re-optimising), or unlock it and those after."""
+    run_plan.lock_stop(
+        session=session,
+        settings=request.app.state.settings,
+        run_id=run_id,
+        stop_id=stop_id,
+        locked=body.locked,
+    )
+    return _detail(session, run_id)
+
+
+@router.post("/runs/{run_id}/dispatch", response_model=RunDetail)
+def dispatch(run_id: int, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+    """Claims go out for delivery; unassigned claims are released for another run."""
+    runs.dispatch(session=session, run_id=run_id, user=user)
+    return _detail(session, run_id)
+
+
+@router.post("/runs/{run_id}/stops/{stop_id}/fail", response_model=StopPublic)
+def fail_stop(
+    run_id: int, stop_id: int, body: FailIn, session: SessionDep, user: ApiDiplomat
+) -> StopPublic:
+    """Not delivered (not_home, wrong_address, refused, other): the claim is planned again."""
+    runs.fail_stop(
+        session=session,
+        run_id=run_id,
+        stop_id=stop_id,
+        reason=body.reason,
+        note=body.note,
+        user=user,
+    )
+    stops = _detail(session, run_id).model_dump()["stops"]
+    return StopPublic(**next(s for s in stops if s["id"] == stop_id))
+
+
+@router.get(
+    "/runs/{run_id}/route-sheet.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def route_sheet(
+    run_id: int,
+    request: Request,
+    session: SessionDep,
+    user: ApiDiplomat,
+    paper: Annotated[str, Query(pattern="^(A4|Letter)$")] = "A4",
+) -> Response:
+    """One route sheet per vehicle: map, stops in order, each stop's QR for proof of delivery."""
+    pdf = run_views.route_sheet_pdf(
+        session=session, run_id=run_id, paper=paper, locale=request.state.locale
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="run-{run_id}-{paper}.pdf"'},
+    )

@@ -1,0 +1,344 @@
+"""Delivery-run pages: plan (claims, vehicles, optimise, map), adjust, dispatch, progress, print;
+and the driver's phone view of one vehicle's route."""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.deps import PageDiplomat, PageUser
+from app.errors import N_, DomainError, Invalid
+from app.services import pickup, run_plan, run_views, runs
+from app.web import gettext, render
+from models.inventory import Location
+from models.schools import School
+
+router = APIRouter()
+
+
+def _see(run_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/admin/runs/{run_id}{anchor}", status_code=303)
+
+
+def _detail_page(
+    request: Request, session, run_id: int, error: str | None = None, status: int = 200
+) -> Response:  # noqa: ANN001
+    d = run_views.detail(session=session, run_id=run_id)
+    run = d["run"]
+    editable = run.status in runs.EDITABLE
+    cands = runs.candidates(session, run, limit=500) if editable else []
+    schools = session.exec(select(School).order_by(School.name_en)).all() if editable else []
+    return render(
+        request,
+        "runs/detail.html",
+        {
+            "d": d,
+            "map": run_views.svg_map(d) if d["stops"] else None,
+            "editable": editable,
+            "candidates": cands,
+            "schools": schools,
+            "error": error,
+            "hhmm": runs.hhmm,
+            "fail_reasons": runs.FAIL_REASONS,
+            "unassigned_reasons": runs.UNASSIGNED_REASONS,
+        },
+        status_code=status,
+    )
+
+
+def _failed(request: Request, session, run_id: int, exc: DomainError) -> Response:  # noqa: ANN001
+    session.rollback()
+    return _detail_page(request, session, run_id, exc.localized(gettext(request)), exc.status_code)
+
+
+@router.get("/admin/runs")
+def list_page(
+    request: Request, session: SessionDep, user: PageDiplomat, error: str | None = None
+) -> Response:
+    rows, total = runs.list_runs(session=session, limit=200)
+    depots = session.exec(
+        select(Location).where(Location.active, Location.lat.is_not(None)).order_by(Location.id)
+    ).all()
+    return render(
+        request,
+        "runs/list.html",
+        {"runs": rows, "total": total, "depots": depots, "today": date.today(), "error": error},
+    )
+
+
+@router.post("/admin/runs")
+def create(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    name: Annotated[str, Form()],
+    run_date: Annotated[date, Form()],
+    depot_location_id: Annotated[int, Form()],
+    service_min: Annotated[int, Form()] = 5,
+) -> Response:
+    try:
+        run = runs.create_run(
+            session=session,
+            name=name,
+            run_date=run_date,
+            depot_location_id=depot_location_id,
+            service_s=service_min * 60,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return list_page(request, session, user, exc.localized(gettext(request)))
+    return _see(run.id)
+
+
+@router.get("/admin/runs/{run_id}")
+def detail(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+    return _detail_page(request, session, run_id)
+
+
+@router.post("/admin/runs/{run_id}/vehicles")
+def add_vehicle(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: int,
+    name: Annotated[str, Form()],
+    capacity: Annotated[int, Form()],
+    shift_start: Annotated[str, Form()] = "08:00",
+    shift_end: Annotated[str, Form()] = "18:00",
+    driver: Annotated[str, Form()] = "",
+    max_stops: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        runs.add_vehicle(
+            session=session,
+            run_id=run_id,
+            name=name,
+            driver=driver,
+            capacity=capacity,
+            shift_start_s=runs.parse_hhmm(shift_start),
+            shift_end_s=runs.parse_hhmm(shift_end),
+            max_stops=int(max_stops) if max_stops.strip().isdigit() else None,
+        )
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#vehicles")
+
+
+@router.post("/admin/runs/{run_id}/vehicles/{vehicle_id}/delete")
+def remove_vehicle(
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, vehicle_id: int
+) -> Response:
+    try:
+        runs.remove_vehicle(session=session, run_id=run_id, vehicle_id=vehicle_id)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#vehicles")
+
+
+@router.post("/admin/runs/{run_id}/claims")
+def select_claims(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: int,
+    mode: Annotated[str, Form()] = "ids",
+    claim_id: Annotated[list[int] | None, Form()] = None,
+    school_id: Annotated[str, Form()] = "",
+    minors_only: Annotated[bool, Form()] = False,
+    quarantine_only: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        if mode == "filter":
+            runs.select_claims(
+                session=session,
+                run_id=run_id,
+                school_id=int(school_id) if school_id.isdigit() else None,
+                minors_only=minors_only,
+                quarantine_only=quarantine_only,
+                user_id=user.id,
+            )
+        else:
+            if not claim_id:
+                raise Invalid(N_("Tick at least one claim to add."))
+            runs.select_claims(session=session, run_id=run_id, claim_ids=claim_id, user_id=user.id)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#stops")
+
+
+@router.post("/admin/runs/{run_id}/stops/{stop_id}/remove")
+def remove_stop(
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, stop_id: int
+) -> Response:
+    try:
+        runs.remove_stop(session=session, run_id=run_id, stop_id=stop_id)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#stops")
+
+
+@router.post("/admin/runs/{run_id}/optimize")
+def optimize(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+    try:
+        run_plan.optimise(session=session, settings=request.app.state.settings, run_id=run_id)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#map")
+
+
+@router.post("/admin/runs/{run_id}/stops/{stop_id}/move")
+def move_stop(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: int,
+    stop_id: int,
+    vehicle_id: Annotated[int, Form()],
+    position: Annotated[int, Form()],
+    lock: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        run_plan.move_stop(
+            session=session,
+            settings=request.app.state.settings,
+            run_id=run_id,
+            stop_id=stop_id,
+            vehicle_id=vehicle_id,
+            position=position,
+            lock=lock,
+        )
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#routes")
+
+
+@router.post("/admin/runs/{run_id}/stops/{stop_id}/lock")
+def lock_stop(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: int,
+    stop_id: int,
+    locked: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        run_plan.lock_stop(
+            session=session,
+            settings=request.app.state.settings,
+            run_id=run_id,
+            stop_id=stop_id,
+            locked=locked,
+        )
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#routes")
+
+
+@router.post("/admin/runs/{run_id}/dispatch")
+def dispatch(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+    try:
+        runs.dispatch(session=session, run_id=run_id, user=user)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id)
+
+
+@router.get("/admin/runs/{run_id}/route-sheet.pdf")
+def route_sheet(
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, paper: str = "A4"
+) -> Response:
+    try:
+        pdf = run_views.route_sheet_pdf(
+            session=session, run_id=run_id, paper=paper, locale=request.state.locale
+        )
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return Response(pdf, media_type="application/pdf")
+
+
+# ---------------------------------------------------------------- the driver
+
+
+def _driver_page(
+    request: Request,
+    session,
+    run_id: int,
+    vehicle_id: int,
+    result: dict | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:  # noqa: ANN001
+    view = run_views.driver_view(session=session, run_id=run_id, vehicle_id=vehicle_id)
+    return render(
+        request,
+        "runs/driver.html",
+        {
+            **view,
+            "result": result,
+            "error": error,
+            "nonce": uuid.uuid4().hex,
+            "fail_reasons": runs.FAIL_REASONS,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/driver/runs/{run_id}/{vehicle_id}")
+def driver(
+    request: Request, session: SessionDep, user: PageUser, run_id: int, vehicle_id: int
+) -> Response:
+    return _driver_page(request, session, run_id, vehicle_id)
+
+
+@router.post("/driver/runs/{run_id}/{vehicle_id}/scan")
+def driver_scan(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    run_id: int,
+    vehicle_id: int,
+    stop_id: Annotated[int, Form()],
+    code: Annotated[str, Form()],
+    nonce: Annotated[str, Form()],
+) -> Response:
+    try:
+        answer = pickup.redeem(
+            session=session,
+            code=code,
+            nonce=nonce,
+            scanned_at=datetime.now(UTC),
+            user=user,
+            run_stop_id=stop_id,
+        )
+    except DomainError as exc:
+        session.rollback()
+        msg = exc.localized(gettext(request))
+        return _driver_page(request, session, run_id, vehicle_id, error=msg, status=422)
+    out = pickup.localize(answer, gettext(request), request.state.locale)
+    return _driver_page(request, session, run_id, vehicle_id, result=out)
+
+
+@router.post("/driver/runs/{run_id}/{vehicle_id}/stops/{stop_id}/fail")
+def driver_fail(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    run_id: int,
+    vehicle_id: int,
+    stop_id: int,
+    reason: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        runs.fail_stop(
+            session=session, run_id=run_id, stop_id=stop_id, reason=reason, note=note, user=user
+        )
+    except DomainError as exc:
+        session.rollback()
+        msg = exc.localized(gettext(request))
+        return _driver_page(request, session, run_id, vehicle_id, error=msg, status=exc.status_code)
+    return RedirectResponse(f"/driver/runs/{run_id}/{vehicle_id}", status_code=303)
