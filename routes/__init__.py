@@ -9,6 +9,7 @@ from routes.api import claims as api_claims
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.api import pickup as api_pickup
+from routes.api import printing as api_printing
 from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
 from routes.pages import home, student
@@ -25,6 +26,7 @@ api_router.include_router(api_claims.router, prefix="/api/v1")
 api_router.include_router(api_schools.router, prefix="/api/v1")
 api_router.include_router(api_schools.public_router, prefix="/api/v1")
 api_router.include_router(api_pickup.router, prefix="/api/v1")
+api_router.include_router(api_printing.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
