@@ -94,6 +94,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/locations", "Locations"),
     ("/admin/schools", "Schools"),
     ("/admin/pickup", "Pickup"),
+    ("/admin/labels", "Labels"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
@@ -101,6 +102,7 @@ ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
     ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
+    ("/admin/labels", "Labels", "Print kit labels on A4, Letter or thermal label sheets"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

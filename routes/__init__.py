@@ -14,6 +14,7 @@ from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
 from routes.pages import home, student
 from routes.pages import pickup as page_pickup
+from routes.pages import printing as page_printing
 from routes.pages import schools as page_schools
 from routes.pages import stock as page_stock
 
@@ -35,3 +36,4 @@ pages_router.include_router(page_stock.router)
 pages_router.include_router(student.router)
 pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)
+pages_router.include_router(page_printing.router)

@@ -33,13 +33,21 @@ Progress = Callable[[int, int], None]
 
 # The sheet formats a page offers, with the paper they need (msgids, translated on show).
 FORMAT_INFO: dict[str, dict[str, str]] = {
-    "L7160": {"paper": "A4", "text": N_("Avery L7160: A4, 3 × 7 labels of 63.5 × 38.1 mm")},
-    "L7163": {"paper": "A4", "text": N_("Avery L7163: A4, 2 × 7 labels of 99.1 × 38.1 mm")},
-    "5160": {"paper": "Letter", "text": N_("Avery 5160: US Letter, 3 × 10 labels of 2⅝ × 1 in")},
-    "thermal-4x6": {"paper": "4 × 6 in", "text": N_("Thermal printer: one 4 × 6 in label a page")},
+    "L7160": {"paper": N_("A4"), "text": N_("Avery L7160: A4, 3 × 7 labels of 63.5 × 38.1 mm")},
+    "L7163": {"paper": N_("A4"), "text": N_("Avery L7163: A4, 2 × 7 labels of 99.1 × 38.1 mm")},
+    "5160": {
+        "paper": N_("Letter"),
+        "text": N_("Avery 5160: US Letter, 3 × 10 labels of 2⅝ × 1 in"),
+    },
+    "thermal-4x6": {
+        "paper": N_("4 × 6 in"),
+        "text": N_("Thermal printer: one 4 × 6 in label a page"),
+    },
 }
 N_("allocated")
 N_("ready")
+N_("Labels")  # ADMIN_NAV / ADMIN_TILES entries (app/web.py)
+N_("Print kit labels on A4, Letter or thermal label sheets")
 
 
 def sheet_format(format_id: str, start_position: int = 1) -> labels.SheetFormat:
@@ -59,14 +67,14 @@ def sheet_format(format_id: str, start_position: int = 1) -> labels.SheetFormat:
 
 
 def _check_refs(session: Session, sel: LabelSelection) -> None:
-    for model, value, what in (
-        (Campaign, sel.campaign_id, N_("campaign")),
-        (School, sel.school_id, N_("school")),
-        (Location, sel.location_id, N_("pickup point")),
-        (Run, sel.run_id, N_("run")),
+    for model, value, message in (
+        (Campaign, sel.campaign_id, N_("No campaign with id {id}.")),
+        (School, sel.school_id, N_("No school with id {id}.")),
+        (Location, sel.location_id, N_("No pickup point with id {id}.")),
+        (Run, sel.run_id, N_("No delivery run with id {id}.")),
     ):
         if value is not None and session.get(model, value) is None:
-            raise NotFound(N_("No {what} with id {id}."), params={"what": what, "id": value})
+            raise NotFound(message, params={"id": value})
     for status in (sel.status or "").split(","):
         if status and status not in ClaimStatus.__members__:
             raise Invalid(N_("Unknown claim status {status}."), params={"status": status})
