@@ -299,13 +299,24 @@ def mark_ready(*, session: Session, claim_ids: Iterable[int], user_id: int | Non
 
 
 def print_labels(
-    *, session: Session, settings: Settings, data: LabelsIn, user_id: int | None
-) -> tuple[bytes, int]:
-    """Render a selection's labels now and mark its allocated claims ready; (PDF, labels)."""
+    *,
+    session: Session,
+    settings: Settings,
+    data: LabelsIn,
+    user_id: int | None,
+    out: BinaryIO | None = None,
+    progress: Progress | None = None,
+) -> tuple[bytes | None, int]:
+    """Render a selection's labels now (bytes, or into `out`), then mark allocated ones ready."""
     sheet_format(data.format, data.start_position)
     ids, items = collect(session=session, settings=settings, sel=data)
     pdf = render(
-        items, settings=settings, format_id=data.format, start_position=data.start_position
+        items,
+        settings=settings,
+        format_id=data.format,
+        start_position=data.start_position,
+        out=out,
+        progress=progress,
     )
     mark_ready(session=session, claim_ids=ids, user_id=user_id)
     return pdf, len(items)
