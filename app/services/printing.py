@@ -26,7 +26,6 @@ from models.printing import LabelSelection, LabelsIn
 from models.runs import Run, RunStop
 from models.schools import School
 
-SYNC_LIMIT = 500  # labels rendered in the request; more go to a background job
 BATCH = 500  # claims per query / UPDATE / INSERT batch
 
 Progress = Callable[[int, int], None]
@@ -48,6 +47,11 @@ N_("allocated")
 N_("ready")
 N_("Labels")  # ADMIN_NAV / ADMIN_TILES entries (app/web.py)
 N_("Print kit labels on A4, Letter or thermal label sheets")
+
+
+def in_background(settings: Settings, total: int) -> bool:
+    """Whether a print of `total` labels goes to a background job (KITRUN_LABELS_SYNC_LIMIT)."""
+    return total > settings.labels_sync_limit
 
 
 def sheet_format(format_id: str, start_position: int = 1) -> labels.SheetFormat:

@@ -56,7 +56,7 @@ def print_labels(
     """
     settings = request.app.state.settings
     printing.sheet_format(data.format, data.start_position)
-    if printing.count(session=session, sel=data) > printing.SYNC_LIMIT:
+    if printing.in_background(settings, printing.count(session=session, sel=data)):
         job = print_jobs.create_job(session=session, settings=settings, data=data, user_id=user.id)
         background.add_task(run_in_background, request.app.state.engine, settings, job.id)
         return JSONResponse(

@@ -30,7 +30,7 @@ def _int(value: str | None) -> int | None:
     return int(value) if value else None
 
 
-def _choices(session) -> dict:  # noqa: ANN001
+def _choices(session, settings) -> dict:  # noqa: ANN001
     return {
         "campaigns": session.exec(select(Campaign).order_by(Campaign.id.desc())).all(),
         "schools": session.exec(select(School).order_by(School.name_en)).all(),
@@ -43,7 +43,7 @@ def _choices(session) -> dict:  # noqa: ANN001
             for fid, fmt in labels.FORMATS.items()
         ],
         "statuses": STATUS_CHOICES,
-        "sync_limit": printing.SYNC_LIMIT,
+        "sync_limit": settings.labels_sync_limit,
     }
 
 
@@ -51,7 +51,13 @@ def _page(
     request: Request, session, form: dict, error: str = "", status_code: int = 200
 ) -> Response:  # noqa: ANN001
     """The print form with the count preview for the current choices."""
-    ctx = {**_choices(session), "form": form, "error": error, "count": None, "sheets": None}
+    ctx = {
+        **_choices(session, request.app.state.settings),
+        "form": form,
+        "error": error,
+        "count": None,
+        "sheets": None,
+    }
     fmt = labels.FORMATS.get(form["format"]) or labels.FORMATS["L7160"]
     ctx["grid"] = fmt
     if not error:
@@ -152,7 +158,7 @@ def labels_print(
     try:
         data = _labels_in(form)
         printing.sheet_format(data.format, data.start_position)
-        if printing.count(session=session, sel=data) > printing.SYNC_LIMIT:
+        if printing.in_background(settings, printing.count(session=session, sel=data)):
             job = print_jobs.create_job(
                 session=session, settings=settings, data=data, user_id=user.id
             )

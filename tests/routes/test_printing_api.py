@@ -3,7 +3,6 @@
 import pytest
 from sqlmodel import Session, select
 
-from app.services import printing
 from models.claims import Claim
 from tests import labelsui_factories as lf
 from tests import pickup_factories as pf
@@ -61,9 +60,9 @@ def test_bad_requests_are_4xx_and_change_nothing(client, body, status, words):
     assert statuses(client) == ["allocated"] * 3
 
 
-def test_big_selection_is_a_background_job_to_poll(client, tmp_path, monkeypatch):
+def test_big_selection_is_a_background_job_to_poll(client, settings, tmp_path):
     w, made = setup(client, n=4)
-    monkeypatch.setattr(printing, "SYNC_LIMIT", 2)
+    settings.labels_sync_limit = 2
     h = bearer(client)
     r = client.post("/api/v1/labels", json={"campaign_id": w.campaign.id}, headers=h)
     assert r.status_code == 202, r.text

@@ -2,7 +2,6 @@
 
 from sqlmodel import Session, select
 
-from app.services import printing
 from models.claims import Claim
 from tests import labelsui_factories as lf
 from tests import pickup_factories as pf
@@ -81,9 +80,11 @@ def test_errors_rerender_the_form_in_chinese(client):
     assert statuses(client) == ["allocated"] * 3
 
 
-def test_big_print_goes_to_a_progress_page_then_a_download(client, monkeypatch):
+def test_big_print_goes_to_a_progress_page_then_a_download(client, settings):
     w, _ = login(client, n=4)
-    monkeypatch.setattr(printing, "SYNC_LIMIT", 3)
+    settings.labels_sync_limit = 3
+    preview = post(client, campaign_id=str(w.campaign.id), action="preview")
+    assert "prepared in the background" in preview.text
     r = post(client, campaign_id=str(w.campaign.id), format="thermal-4x6")
     assert r.status_code == 303
     page = client.get(r.headers["location"])
