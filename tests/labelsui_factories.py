@@ -21,7 +21,7 @@ def claims(session: Session, w: pf.World, n: int, **kw) -> list[Claim]:
     return [pf.claim(session, w, name_latin=f"Student {i:04d}", **kw) for i in range(n)]
 
 
-def first_page(pdf: bytes, tmp_path: Path, name: str = "labels") -> Image.Image:
+def first_page(pdf: bytes, tmp_path: Path, name: str = "pdfpage") -> Image.Image:
     """The first page of a PDF rasterised at 300 dpi (greyscale) by pdftoppm."""
     src = tmp_path / f"{name}.pdf"
     src.write_bytes(pdf)
