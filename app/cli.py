@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from app.config import ConfigError, get_settings
+from app.labels_cli import labels as labels_command
 
 cli = typer.Typer(
     help="kitrun: health-kit distribution logistics.",
@@ -19,6 +20,7 @@ user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 stock_cli = typer.Typer(help="Stock ledger checks.", no_args_is_help=True)
 cli.add_typer(stock_cli, name="stock")
+cli.command("labels")(labels_command)
 
 
 def _engine():  # noqa: ANN202

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     claim_rate_per_student: int = 10
     claim_rate_window_seconds: int = 60
     cjk_font: str | None = None
+    labels_sync_limit: int = Field(500, description="more labels than this print in the background")
     osrm_url: str | None = None
     road_factor: float = 1.3
     average_speed_kmh: float = 60.0

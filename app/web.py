@@ -122,6 +122,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/schools", "Schools"),
     ("/admin/pickup", "Pickup"),
     ("/admin/runs", "Delivery runs"),
+    ("/admin/labels", "Labels"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/campaigns", "Campaigns", "Rounds, eligible schools, claim form links"),
@@ -133,6 +134,7 @@ ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
     ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
     ("/admin/runs", "Delivery runs", "Plan routes for the cars, adjust, dispatch, print, follow"),
+    ("/admin/labels", "Labels", "Print kit labels on A4, Letter or thermal label sheets"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

@@ -3,6 +3,16 @@
 Every model module imports models.base first, which sets the metadata's naming convention.
 """
 
-from models import audit, base, campaigns, claims, inventory, runs, schools, users
+from models import audit, base, campaigns, claims, inventory, printing, runs, schools, users
 
-__all__ = ["audit", "base", "campaigns", "claims", "inventory", "runs", "schools", "users"]
+__all__ = [
+    "audit",
+    "base",
+    "campaigns",
+    "claims",
+    "inventory",
+    "printing",
+    "runs",
+    "schools",
+    "users",
+]

@@ -9,11 +9,13 @@ from routes.api import claims as api_claims
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.api import pickup as api_pickup
+from routes.api import printing as api_printing
 from routes.api import runs as api_runs
 from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
 from routes.pages import claims_admin, home, student
 from routes.pages import pickup as page_pickup
+from routes.pages import printing as page_printing
 from routes.pages import runs as page_runs
 from routes.pages import schools as page_schools
 from routes.pages import stock as page_stock
@@ -28,6 +30,7 @@ api_router.include_router(api_schools.router, prefix="/api/v1")
 api_router.include_router(api_schools.public_router, prefix="/api/v1")
 api_router.include_router(api_pickup.router, prefix="/api/v1")
 api_router.include_router(api_runs.router, prefix="/api/v1")
+api_router.include_router(api_printing.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
@@ -38,3 +41,4 @@ pages_router.include_router(claims_admin.router)
 pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)
 pages_router.include_router(page_runs.router)
+pages_router.include_router(page_printing.router)

@@ -1,0 +1,106 @@
+"""Label printing API for diplomats: labels for a selection, background jobs, calibration."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.engine import Engine
+
+from app.config import Settings
+from app.db import SessionDep, in_request, write_intent
+from app.deps import ApiDiplomat
+from app.services import print_jobs, printing
+from models.printing import LabelsIn, PrintJob, PrintJobPublic
+
+router = APIRouter(tags=["printing"])
+
+
+def run_in_background(engine: Engine, settings: Settings, job_id: int) -> None:
+    """Run a print job after the response: outside the request, its writes take the lock."""
+    in_request.set(False)
+    write_intent.set(True)
+    print_jobs.run_job(engine=engine, settings=settings, job_id=job_id)
+
+
+def job_public(job: PrintJob, prefix: str = "/api/v1") -> PrintJobPublic:
+    """A job with the URL of its file once it is done."""
+    url = f"{prefix}/print-jobs/{job.id}/file" if job.status == "done" else None
+    return PrintJobPublic(**job.model_dump(), file_url=url)
+
+
+def pdf_response(pdf: bytes, filename: str, count: int | None = None) -> Response:
+    """A PDF as an attachment (with the label count when known)."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if count is not None:
+        headers["X-Label-Count"] = str(count)
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post(
+    "/labels",
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the labels (≤ 500)"},
+        202: {"model": PrintJobPublic, "description": "a background job; poll Location"},
+    },
+)
+def print_labels(
+    request: Request,
+    session: SessionDep,
+    user: ApiDiplomat,
+    data: LabelsIn,
+    background: BackgroundTasks,
+) -> Response:
+    """Labels for the selected claims: the PDF now, or a job to poll when there are many.
+
+    Printed claims that were `allocated` become `ready`.
+    """
+    settings = request.app.state.settings
+    printing.sheet_format(data.format, data.start_position)
+    if printing.in_background(settings, printing.count(session=session, sel=data)):
+        job = print_jobs.create_job(session=session, settings=settings, data=data, user_id=user.id)
+        background.add_task(run_in_background, request.app.state.engine, settings, job.id)
+        return JSONResponse(
+            job_public(job).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/api/v1/print-jobs/{job.id}"},
+        )
+    pdf, n = printing.print_labels(session=session, settings=settings, data=data, user_id=user.id)
+    return pdf_response(pdf, f"labels-{data.format}.pdf", n)
+
+
+@router.get("/print-jobs/{job_id}", response_model=PrintJobPublic)
+def get_print_job(session: SessionDep, user: ApiDiplomat, job_id: int) -> PrintJobPublic:
+    """A print job's status and progress (`done` of `total` labels)."""
+    return job_public(print_jobs.get_job(session=session, job_id=job_id))
+
+
+@router.get(
+    "/print-jobs/{job_id}/file",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def get_print_job_file(
+    request: Request, session: SessionDep, user: ApiDiplomat, job_id: int
+) -> FileResponse:
+    """The PDF of a finished print job (409 while it runs)."""
+    path = print_jobs.job_file(session=session, settings=request.app.state.settings, job_id=job_id)
+    return FileResponse(path, media_type="application/pdf", filename=path.name)
+
+
+@router.get(
+    "/labels/calibration.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def calibration(
+    request: Request,
+    user: ApiDiplomat,
+    format: Annotated[str, Query(max_length=20)] = "L7160",  # noqa: A002
+) -> Response:
+    """A page outlining every label of a sheet format: print it at 100 % to check alignment."""
+    pdf = printing.calibration(settings=request.app.state.settings, format_id=format)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="calibration-{format}.pdf"'},
+    )
