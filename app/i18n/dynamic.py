@@ -85,3 +85,8 @@ CLAIMS = [
     N_("Consent"),
     N_("Address"),
 ]
+
+NAVIGATION = [
+    N_("Volunteers at points, scan log, offline conflicts, undo"),
+    N_("Plan routes for the cars, adjust, dispatch, print, follow"),
+]
