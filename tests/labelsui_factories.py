@@ -56,7 +56,7 @@ def decode_cell(page: Image.Image, format_id: str, position: int) -> str | None:
         round((r.x + r.w) * s),
         round((fmt.page_h - r.y) * s),
     )
-    found = zxingcpp.read_barcodes(page.crop(box))
+    found = zxingcpp.read_barcodes(page.crop(box), formats=zxingcpp.BarcodeFormat.QRCode)
     return found[0].text if found else None
 
 

@@ -37,7 +37,9 @@ def test_tokens_fit_version_2_at_level_m() -> None:
 def test_fixed_or_searched_mask_decodes(mask: int | None) -> None:
     for _ in range(20):
         token = secrets.token_urlsafe(16)
-        results = zxingcpp.read_barcodes(_image(qr_modules(token, mask=mask)))
+        results = zxingcpp.read_barcodes(
+            _image(qr_modules(token, mask=mask)), formats=zxingcpp.BarcodeFormat.QRCode
+        )
         assert [r.text for r in results] == [token]
 
 
@@ -45,7 +47,10 @@ def test_longer_data_gets_a_larger_version() -> None:
     data = "https://kitrun.example/claim/" + secrets.token_urlsafe(16)
     modules = qr_modules(data)
     assert len(modules) > 25
-    assert zxingcpp.read_barcodes(_image(modules))[0].text == data
+    assert (
+        zxingcpp.read_barcodes(_image(modules), formats=zxingcpp.BarcodeFormat.QRCode)[0].text
+        == data
+    )
 
 
 def test_runs_merge_horizontally_and_cover_exactly_the_dark_modules() -> None:
