@@ -89,6 +89,7 @@ def render(
 
 # The diplomat's navigation and landing tiles; each capability adds its entry here.
 ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin/dashboard", "Dashboard"),
     ("/admin/stock", "Stock"),
     ("/admin/items", "Items"),
     ("/admin/locations", "Locations"),
@@ -96,11 +97,13 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/pickup", "Pickup"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
+    ("/admin/dashboard", "Dashboard", "Where the campaign stands: figures, charts, daily reports"),
     ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
     ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
     ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
+    ("/admin/audit", "Audit trail", "Who changed what and when, before and after"),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

@@ -6,11 +6,13 @@ from app.deps import check_csrf
 from routes.api import auth as api_auth
 from routes.api import campaigns as api_campaigns
 from routes.api import claims as api_claims
+from routes.api import dashboard as api_dashboard
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.api import pickup as api_pickup
 from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
+from routes.pages import dashboard as page_dashboard
 from routes.pages import home, student
 from routes.pages import pickup as page_pickup
 from routes.pages import schools as page_schools
@@ -25,6 +27,7 @@ api_router.include_router(api_claims.router, prefix="/api/v1")
 api_router.include_router(api_schools.router, prefix="/api/v1")
 api_router.include_router(api_schools.public_router, prefix="/api/v1")
 api_router.include_router(api_pickup.router, prefix="/api/v1")
+api_router.include_router(api_dashboard.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
@@ -33,3 +36,4 @@ pages_router.include_router(page_stock.router)
 pages_router.include_router(student.router)
 pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)
+pages_router.include_router(page_dashboard.router)

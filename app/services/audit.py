@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -95,6 +95,11 @@ class AuditFilter:
     until: datetime | None = None
 
     def conditions(self) -> list:
+        # Times without a zone are UTC (the API's convention).
+        since, until = (
+            t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+            for t in (self.since, self.until)
+        )
         conds = []
         if self.user_id is not None:
             conds.append(AuditEntry.user_id == self.user_id)
@@ -104,10 +109,10 @@ class AuditFilter:
             conds.append(AuditEntry.object_type == self.object_type)
         if self.object_id:
             conds.append(AuditEntry.object_id == str(self.object_id))
-        if self.since is not None:
-            conds.append(AuditEntry.at >= self.since)
-        if self.until is not None:
-            conds.append(AuditEntry.at < self.until)
+        if since is not None:
+            conds.append(AuditEntry.at >= since)
+        if until is not None:
+            conds.append(AuditEntry.at < until)
         return conds
 
 

@@ -116,7 +116,7 @@ def school_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12)
     n = max(1, len(rows))
     label_w = 150
     d = Drawing(WIDTH, 70 + n * 30)
-    _title(d, _("Schools lagging behind (% of eligible)"))
+    _title(d, _("Lagging schools: claimed and handed over against eligible"))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 24
     chart.width, chart.height = WIDTH - label_w - 14, n * 30

@@ -12,6 +12,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.errors import N_
 from app.services import charts
 
 MARGIN = 12 * mm
@@ -150,3 +151,17 @@ def chart_days(summary: dict, per_day: Callable[..., list[dict]]) -> list[dict]:
     if summary["until"] > summary["since"]:
         return summary["per_day"]
     return per_day(since=summary["until"] - timedelta(days=13), until=summary["until"])
+
+
+# Strings that reach the PDF and the pages as data, marked for extraction.
+STRINGS = [
+    N_("Daily report"),
+    N_("Generated"),
+    N_("draft"),
+    N_("open"),
+    N_("closed"),
+    N_("Dashboard"),
+    N_("Where the campaign stands: figures, charts, daily reports"),
+    N_("Audit trail"),
+    N_("Who changed what and when, before and after"),
+]

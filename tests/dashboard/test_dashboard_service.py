@@ -1,6 +1,6 @@
 """Dashboard and report figures equal counts made independently from the rows."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
