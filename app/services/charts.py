@@ -20,8 +20,8 @@ STOCK = colors.HexColor("#8a5a00")
 RESERVED = colors.HexColor("#c9a227")
 GRID = colors.HexColor("#d9dde3")
 TEXT = colors.HexColor("#1f2328")
-WIDTH = 480  # drawn at phone-friendly proportions; the SVG scales to its container
-FONT_SIZE = 11
+WIDTH = 420  # drawn at phone-friendly proportions; the SVG scales to its container
+FONT_SIZE = 12
 # Browsers do not know the PDF font's name: draw SVG text with the system's CJK fonts.
 SVG_FONTS = (
     "system-ui, -apple-system, 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', "
@@ -53,14 +53,12 @@ def _title(d: Drawing, text: str) -> None:
     d.add(String(0, d.height - 14, text, fontName=font(), fontSize=FONT_SIZE + 2, fillColor=TEXT))
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
-    mag = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * mag:
-            return step * mag
-    return 10 * mag
+def _axis(axis, largest: float) -> None:
+    """Whole-number ticks: four steps of 1, 2 or 5 × 10^k covering the largest value."""
+    raw = max(largest, 1) / 4
+    mag = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * mag for m in (1, 2, 5, 10) if raw <= m * mag), 10 * mag)
+    axis.valueMin, axis.valueMax, axis.valueStep = 0, step * 4, step
 
 
 def daily_chart(rows: list[dict], _: Translate) -> Drawing:
@@ -79,9 +77,7 @@ def daily_chart(rows: list[dict], _: Translate) -> Drawing:
     chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
     chart.categoryAxis.labels.dy = -4
     chart.categoryAxis.tickDown = 0
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _nice_max(max([*chart.data[0], *chart.data[1], 1]))
-    chart.valueAxis.valueStep = chart.valueAxis.valueMax / 4
+    _axis(chart.valueAxis, max([*chart.data[0], *chart.data[1]]))
     chart.valueAxis.labels.fontName = font()
     chart.valueAxis.labels.fontSize = FONT_SIZE - 1
     chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
@@ -114,7 +110,7 @@ def school_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12)
     """The lagging schools: claimed and handed over, in % of eligible, as horizontal bars."""
     rows = rows[:limit]
     n = max(1, len(rows))
-    label_w = 150
+    label_w = 132
     d = Drawing(WIDTH, 70 + n * 30)
     _title(d, _("Lagging schools: claimed and handed over against eligible"))
     chart = HorizontalBarChart()
@@ -153,7 +149,7 @@ def stock_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) 
     """Kits per location: on hand and reserved, as horizontal bars."""
     rows = list(reversed(rows[:limit]))
     n = max(1, len(rows))
-    label_w = 150
+    label_w = 132
     d = Drawing(WIDTH, 70 + n * 30)
     _title(d, _("Kits per location"))
     chart = HorizontalBarChart()
@@ -166,9 +162,7 @@ def stock_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) 
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.labels.dx = -4
     chart.categoryAxis.tickLeft = 0
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = _nice_max(max([*chart.data[0], 1]))
-    chart.valueAxis.valueStep = chart.valueAxis.valueMax / 4
+    _axis(chart.valueAxis, max(chart.data[0]))
     chart.valueAxis.labels.fontName = font()
     chart.valueAxis.labels.fontSize = FONT_SIZE - 1
     chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"

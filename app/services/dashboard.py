@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Date, and_, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -93,7 +93,7 @@ def day_range(
 def local_day(session: Session, column: ColumnElement, tz: ZoneInfo) -> ColumnElement:
     """The local calendar day of a UTC timestamp column, computed in the database."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(tz.key, column), "YYYY-MM-DD")
+        return cast(func.timezone(tz.key, column), Date)
     # SQLite stores UTC text and has no zone database: shift by the zone's offset now.
     minutes = int(datetime.now(tz).utcoffset().total_seconds() // 60)
     return func.date(column, f"{minutes:+d} minutes")
@@ -102,45 +102,94 @@ def local_day(session: Session, column: ColumnElement, tz: ZoneInfo) -> ColumnEl
 # ---------------------------------------------------------------- figures
 
 
+COUNTS = {
+    "claims": LIVE,
+    "allocated": Claim.status.in_(HOLDS_KIT),
+    "handed_over": HANDED,
+    "waitlisted": Claim.status == "waitlisted",
+    "delivered": and_(HANDED, Claim.fulfilment == "delivery"),
+    "awaiting_review": Claim.status == "submitted",
+    "rejected": Claim.status == "rejected",
+    "cancelled": Claim.status == "cancelled",
+}
+
+
+def _claim_counts(session: Session, campaign_id: int) -> dict[int, dict]:
+    """Per school: the claims of the campaign counted by status (one pass over the claims)."""
+    rows = session.execute(
+        select(Claim.school_id, *(func.count().filter(cond) for cond in COUNTS.values()))
+        .where(Claim.campaign_id == campaign_id)
+        .group_by(Claim.school_id)
+    ).all()
+    return {r[0]: dict(zip(COUNTS, map(int, r[1:]), strict=True)) for r in rows}
+
+
+def _eligible(session: Session, campaign_id: int) -> list:
+    """Per school of the campaign: names, verification mode and roster size."""
+    roster = (
+        select(RosterEntry.school_id.label("school_id"), func.count().label("n"))
+        .where(
+            RosterEntry.school_id.in_(
+                select(CampaignSchool.school_id).where(CampaignSchool.campaign_id == campaign_id)
+            )
+        )
+        .group_by(RosterEntry.school_id)
+        .subquery()
+    )
+    return session.execute(
+        select(
+            School.id,
+            School.name_zh,
+            School.name_en,
+            CampaignSchool.verification,
+            func.coalesce(roster.c.n, 0),
+        )
+        .select_from(CampaignSchool)
+        .join(School, School.id == CampaignSchool.school_id)
+        .outerjoin(roster, roster.c.school_id == CampaignSchool.school_id)
+        .where(CampaignSchool.campaign_id == campaign_id)
+    ).all()
+
+
+def figures(*, session: Session, campaign_id: int) -> tuple[dict, list[dict]]:
+    """The headline figures and the progress per school, from two grouped queries."""
+    counts = _claim_counts(session, campaign_id)
+    zero = dict.fromkeys(COUNTS, 0)
+    schools = []
+    for sid, name_zh, name_en, mode, eligible in _eligible(session, campaign_id):  # ≤ 1 per school
+        c = counts.get(sid, zero)
+        # Schools without a roster (e-mail, manual) are measured against their claims.
+        base = eligible or c["claims"]
+        schools.append(
+            {
+                "school_id": sid,
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "verification": mode,
+                "eligible": int(eligible),
+                "claims": c["claims"],
+                "handed_over": c["handed_over"],
+                "progress": c["handed_over"] / base if base else 0.0,
+                "claimed_share": c["claims"] / base if base else 0.0,
+            }
+        )
+    schools.sort(key=lambda s: (s["progress"], s["claimed_share"], s["name_en"], s["school_id"]))
+    head = {"eligible": sum(s["eligible"] for s in schools)}
+    head.update({k: sum(c[k] for c in counts.values()) for k in COUNTS})
+    head["failed_deliveries"] = int(
+        session.execute(
+            select(func.count())
+            .select_from(RunStop)
+            .join(Claim, Claim.id == RunStop.claim_id)
+            .where(Claim.campaign_id == campaign_id, RunStop.status == "failed")
+        ).scalar_one()
+    )
+    return head, schools
+
+
 def headline(*, session: Session, campaign_id: int) -> dict:
     """Eligible students, claims, allocated, handed over, waitlisted, delivered, failed."""
-    row = session.execute(
-        select(
-            func.count().filter(LIVE),
-            func.count().filter(Claim.status.in_(HOLDS_KIT)),
-            func.count().filter(HANDED),
-            func.count().filter(Claim.status == "waitlisted"),
-            func.count().filter(and_(HANDED, Claim.fulfilment == "delivery")),
-            func.count().filter(Claim.status == "submitted"),
-            func.count().filter(Claim.status == "rejected"),
-            func.count().filter(Claim.status == "cancelled"),
-        ).where(Claim.campaign_id == campaign_id)
-    ).one()
-    eligible = session.execute(
-        select(func.count())
-        .select_from(RosterEntry)
-        .join(CampaignSchool, CampaignSchool.school_id == RosterEntry.school_id)
-        .where(CampaignSchool.campaign_id == campaign_id)
-    ).scalar_one()
-    failed = session.execute(
-        select(func.count())
-        .select_from(RunStop)
-        .join(Claim, Claim.id == RunStop.claim_id)
-        .where(Claim.campaign_id == campaign_id, RunStop.status == "failed")
-    ).scalar_one()
-    keys = (
-        "claims",
-        "allocated",
-        "handed_over",
-        "waitlisted",
-        "delivered",
-        "awaiting_review",
-        "rejected",
-        "cancelled",
-    )
-    out = {"eligible": int(eligible), **{k: int(v) for k, v in zip(keys, row, strict=True)}}
-    out["failed_deliveries"] = int(failed)
-    return out
+    return figures(session=session, campaign_id=campaign_id)[0]
 
 
 def scans_today(*, session: Session, tz: ZoneInfo) -> dict:
@@ -154,10 +203,15 @@ def scans_today(*, session: Session, tz: ZoneInfo) -> dict:
     return {"total": int(total), "refused": int(refused)}
 
 
+def _by_day(rows) -> dict[str, int]:  # noqa: ANN001
+    # PostgreSQL gives dates, SQLite ISO strings.
+    return {str(day): int(n) for day, n in rows}
+
+
 def per_day(*, session: Session, campaign_id: int, days: DayRange) -> list[dict]:
     """Claims submitted and kits handed over per local day of the range."""
     sub_day = local_day(session, Claim.submitted_at, days.tz)
-    claims = dict(
+    claims = _by_day(
         session.execute(
             select(sub_day, func.count())
             .where(
@@ -169,7 +223,7 @@ def per_day(*, session: Session, campaign_id: int, days: DayRange) -> list[dict]
         ).all()
     )
     ho_day = local_day(session, Claim.handed_over_at, days.tz)
-    handed = dict(
+    handed = _by_day(
         session.execute(
             select(ho_day, func.count())
             .where(
@@ -193,63 +247,7 @@ def per_day(*, session: Session, campaign_id: int, days: DayRange) -> list[dict]
 
 def school_progress(*, session: Session, campaign_id: int) -> list[dict]:
     """Per eligible school: eligible, claimed and handed over; lagging schools first."""
-    elig = (
-        select(RosterEntry.school_id.label("school_id"), func.count().label("n"))
-        .join(CampaignSchool, CampaignSchool.school_id == RosterEntry.school_id)
-        .where(CampaignSchool.campaign_id == campaign_id)
-        .group_by(RosterEntry.school_id)
-        .subquery()
-    )
-    cl = (
-        select(
-            Claim.school_id.label("school_id"),
-            func.count().filter(LIVE).label("claims"),
-            func.count().filter(HANDED).label("handed"),
-        )
-        .where(Claim.campaign_id == campaign_id)
-        .group_by(Claim.school_id)
-        .subquery()
-    )
-    eligible = func.coalesce(elig.c.n, 0)
-    claims = func.coalesce(cl.c.claims, 0)
-    handed = func.coalesce(cl.c.handed, 0)
-    # Schools without a roster (e-mail, manual) are measured against their claims.
-    base = case((eligible > 0, eligible), else_=claims)
-    progress = case((base > 0, handed * literal(1.0) / base), else_=literal(0.0))
-    claimed = case((base > 0, claims * literal(1.0) / base), else_=literal(0.0))
-    rows = session.execute(
-        select(
-            School.id,
-            School.name_zh,
-            School.name_en,
-            CampaignSchool.verification,
-            eligible,
-            claims,
-            handed,
-            progress,
-            claimed,
-        )
-        .select_from(CampaignSchool)
-        .join(School, School.id == CampaignSchool.school_id)
-        .outerjoin(elig, elig.c.school_id == CampaignSchool.school_id)
-        .outerjoin(cl, cl.c.school_id == CampaignSchool.school_id)
-        .where(CampaignSchool.campaign_id == campaign_id)
-        .order_by(progress, claimed, School.name_en, School.id)
-    ).all()
-    return [
-        {
-            "school_id": r[0],
-            "name_zh": r[1],
-            "name_en": r[2],
-            "verification": r[3],
-            "eligible": int(r[4]),
-            "claims": int(r[5]),
-            "handed_over": int(r[6]),
-            "progress": float(r[7]),
-            "claimed_share": float(r[8]),
-        }
-        for r in rows
-    ]
+    return figures(session=session, campaign_id=campaign_id)[1]
 
 
 def stock(*, session: Session, item_id: int, now: datetime | None = None) -> list[dict]:
@@ -345,7 +343,7 @@ def dashboard(
     """Every figure of the dashboard page (and of GET /api/v1/dashboard)."""
     c = campaign(session=session, campaign_id=campaign_id)
     days = day_range(c, tz=tz, since=since, until=until)
-    head = headline(session=session, campaign_id=c.id)
+    head, schools = figures(session=session, campaign_id=c.id)
     daily = per_day(session=session, campaign_id=c.id, days=days)
     return {
         "campaign": {
@@ -363,7 +361,7 @@ def dashboard(
         "empty": head["claims"] == 0 and head["handed_over"] == 0 and head["rejected"] == 0,
         "scans_today": scans_today(session=session, tz=days.tz),
         "per_day": daily,
-        "schools": school_progress(session=session, campaign_id=c.id),
+        "schools": schools,
         "stock": stock(session=session, item_id=c.kit_item_id),
         "expiring": stock_views.alerts(session=session, days=expiry_days)["expiring"],
         "expiry_days": expiry_days,

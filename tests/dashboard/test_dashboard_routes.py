@@ -52,8 +52,9 @@ def test_api_dashboard_and_bad_input(logged_in, small):
     assert r.json()["headline"]["handed_over"] == handed == 3
     assert logged_in.get("/api/v1/dashboard?campaign_id=9999").status_code == 404
     today = datetime.now(UTC).date()
+    back = today - timedelta(2)
     r = logged_in.get(
-        f"/api/v1/dashboard?campaign_id={small.campaign.id}&since={today}&until={today - timedelta(2)}"
+        f"/api/v1/dashboard?campaign_id={small.campaign.id}&since={today}&until={back}"
     )
     assert r.status_code == 422 and "wrong way round" in r.json()["error"]["message"]
     assert logged_in.get("/api/v1/reports/daily.csv?campaign_id=9999").status_code == 404
