@@ -115,7 +115,7 @@ def school_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12)
     _title(d, _("Lagging schools: claimed and handed over against eligible"))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 24
-    chart.width, chart.height = WIDTH - label_w - 14, n * 30
+    chart.width, chart.height = WIDTH - label_w - 24, n * 30
     # Bars are drawn bottom-up: reverse so the most lagging school is at the top.
     rows = list(reversed(rows))
     chart.data = [
@@ -154,7 +154,7 @@ def stock_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) 
     _title(d, _("Kits per location"))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 24
-    chart.width, chart.height = WIDTH - label_w - 14, n * 30
+    chart.width, chart.height = WIDTH - label_w - 24, n * 30
     chart.data = [[r["on_hand"] for r in rows] or [0], [r["reserved"] for r in rows] or [0]]
     chart.categoryAxis.categoryNames = [_short(r[name_key], 24) for r in rows] or [""]
     chart.categoryAxis.labels.fontName = font()

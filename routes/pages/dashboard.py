@@ -20,6 +20,18 @@ router = APIRouter(prefix="/admin")
 AUDIT_PER_PAGE = 50
 
 
+def _day(value: str | None, field: str) -> date | None:
+    """A date from a form field; empty means none (422 naming the field when malformed)."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise Invalid(
+            N_("Give the date “{field}” as YYYY-MM-DD."), params={"field": field}
+        ) from exc
+
+
 def _error(request: Request, exc: DomainError) -> Response:
     message = exc.localized(gettext(request))
     return render(
@@ -33,14 +45,15 @@ def dashboard_page(
     session: SessionDep,
     user: PageDiplomat,
     campaign: Annotated[int | None, Query()] = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
+    until: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     s = request.app.state.settings
     choices = dashboard.campaigns(session=session)
     if campaign is None and not choices:
         return render(request, "dashboard/page.html", {"choices": [], "d": None})
     try:
+        since, until = _day(since, "since"), _day(until, "until")
         d = dashboard.dashboard(
             session=session,
             campaign_id=campaign if campaign is not None else choices[0].id,
@@ -91,10 +104,14 @@ def audit_page(
     object_id: Annotated[str | None, Query(max_length=40)] = None,
     user_id: Annotated[str | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
+    until: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
+    try:
+        since, until = _day(since, "since"), _day(until, "until")
+    except DomainError as exc:
+        return _error(request, exc)
     if since and until and until < since:
         return _error(
             request,

@@ -61,4 +61,13 @@ def test_dashboard_in_both_languages(server, browser_instance, viewport, tmp_pat
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width + 1, scroll  # nothing sticks out sideways
     page.screenshot(path=f"{SHOTS}/dashboard-en-{viewport}.png", full_page=True)
+
+    page.get_by_role("link", name="View the audit trail").click()
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    expect(page.get_by_role("cell", name="claim.handover", exact=True)).to_have_count(2)
+    page.select_option("select[name=action]", "claim.reject")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("cell", name="claim.reject", exact=True)).to_have_count(1)
+    expect(page.locator("dd.changed", has_text="rejected")).to_have_count(1)
+    page.screenshot(path=f"{SHOTS}/audit-en-{viewport}.png", full_page=True)
     page.context.close()
