@@ -16,9 +16,9 @@ from app.errors import N_
 from app.services import charts
 
 MARGIN = 12 * mm
-CHART_SCALE = 0.8
-POINT_ROWS = 12
-SCHOOL_ROWS = 12
+CHART_SCALE = 1.0
+POINT_ROWS = 8
+SCHOOL_ROWS = 8
 
 
 def _scaled(drawing, scale: float):  # noqa: ANN001, ANN202
@@ -95,10 +95,10 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
     )
     story += [head, Spacer(1, 6)]
     daily = _scaled(charts.daily_chart(chart_days, _), CHART_SCALE)
-    lagging = _scaled(charts.school_chart(summary["progress"], _, name_key, limit=8), CHART_SCALE)
+    lagging = _scaled(charts.school_chart(summary["progress"], _, name_key, limit=7), CHART_SCALE)
     story += [daily, Spacer(1, 4), lagging, Spacer(1, 6)]
     points = [
-        [p[name_key][:28], p["handovers"], p["deliveries"], p["scans"], p["kits_in"], p["kits_out"]]
+        [p[name_key][:60], p["handovers"], p["deliveries"], p["scans"], p["kits_in"], p["kits_out"]]
         for p in summary["points"][:POINT_ROWS]
     ]
     active = sorted(
@@ -106,27 +106,27 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
         key=lambda s: (-s["claims"] - s["handovers"] - s["deliveries"], s["name_en"]),
     )  # schools are already aggregated rows: at most one per school
     schools = [
-        [s[name_key][:26], s["claims"], s["handovers"], s["deliveries"]]
+        [s[name_key][:60], s["claims"], s["handovers"], s["deliveries"]]
         for s in active[:SCHOOL_ROWS]
     ]
-    half = (A4[0] - 2 * MARGIN - 8) / 2
-    left = _table(
-        [_("Point"), _("Handovers"), _("Deliveries"), _("Scans"), _("In"), _("Out")],
-        points or [[_("No data yet"), "", "", "", "", ""]],
-        font,
-        [half - 5 * 34, 34, 34, 34, 34, 34],
+    full = A4[0] - 2 * MARGIN
+    story.append(
+        _table(
+            [_("Point"), _("Handovers"), _("Deliveries"), _("Scans"), _("In"), _("Out")],
+            points or [[_("No data yet"), "", "", "", "", ""]],
+            font,
+            [full - 5 * 62, 62, 62, 62, 62, 62],
+        )
     )
-    right = _table(
-        [_("School"), _("Claims"), _("Handovers"), _("Deliveries")],
-        schools or [[_("No data yet"), "", "", ""]],
-        font,
-        [half - 3 * 42, 42, 42, 42],
+    story.append(Spacer(1, 6))
+    story.append(
+        _table(
+            [_("School"), _("Claims"), _("Handovers"), _("Deliveries")],
+            schools or [[_("No data yet"), "", "", ""]],
+            font,
+            [full - 3 * 62, 62, 62, 62],
+        )
     )
-    both = Table([[left, right]], colWidths=[half + 4, half + 4])
-    both.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
-    story.append(both)
     more = len(summary["points"]) - POINT_ROWS, len(active) - SCHOOL_ROWS
     if max(more) > 0:
         story.append(Paragraph(_("All rows are in the CSV report."), body))
