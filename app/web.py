@@ -114,6 +114,7 @@ def render(
 
 # The diplomat's navigation and landing tiles; each capability adds its entry here.
 ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin/dashboard", "Dashboard"),
     ("/admin/campaigns", "Campaigns"),
     ("/admin/claims", "Claims"),
     ("/admin/stock", "Stock"),
@@ -125,6 +126,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/labels", "Labels"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
+    ("/admin/dashboard", "Dashboard", "Where the campaign stands: figures, charts, daily reports"),
     ("/admin/campaigns", "Campaigns", "Rounds, eligible schools, claim form links"),
     ("/admin/claims", "Claims", "Review, approve or reject; why each claim was decided"),
     ("/admin/slots", "Pickup slots", "Opening slots and capacity at each pickup point"),
@@ -133,6 +135,7 @@ ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
     ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
     ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
+    ("/admin/audit", "Audit trail", "Who changed what and when, before and after"),
     ("/admin/runs", "Delivery runs", "Plan routes for the cars, adjust, dispatch, print, follow"),
     ("/admin/labels", "Labels", "Print kit labels on A4, Letter or thermal label sheets"),
 ]

@@ -50,6 +50,8 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_campaign_status", "campaign_id", "status"),
         Index("ix_claim_school", "school_id", "status"),
         Index("ix_claim_waitlist", "reserved_location_id", "status", "priority", "submitted_at"),
+        Index("ix_claim_campaign_submitted", "campaign_id", "submitted_at"),  # dashboard per day
+        Index("ix_claim_campaign_handed", "campaign_id", "handed_over_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
@@ -125,6 +127,7 @@ class Scan(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("user_id", "nonce"),
         Index("ix_scan_location_received", "location_id", "received_at"),
+        Index("ix_scan_received", "received_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -11,6 +11,7 @@ from models.base import utcnow
 class Run(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'planned', 'dispatched', 'complete')", name="status"),
+        Index("ix_run_campaign_status", "campaign_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)

@@ -6,6 +6,7 @@ from app.deps import check_csrf
 from routes.api import auth as api_auth
 from routes.api import campaigns as api_campaigns
 from routes.api import claims as api_claims
+from routes.api import dashboard as api_dashboard
 from routes.api import health
 from routes.api import inventory as api_inventory
 from routes.api import pickup as api_pickup
@@ -14,6 +15,7 @@ from routes.api import runs as api_runs
 from routes.api import schools as api_schools
 from routes.pages import auth as page_auth
 from routes.pages import claims_admin, home, student
+from routes.pages import dashboard as page_dashboard
 from routes.pages import pickup as page_pickup
 from routes.pages import printing as page_printing
 from routes.pages import runs as page_runs
@@ -31,6 +33,7 @@ api_router.include_router(api_schools.public_router, prefix="/api/v1")
 api_router.include_router(api_pickup.router, prefix="/api/v1")
 api_router.include_router(api_runs.router, prefix="/api/v1")
 api_router.include_router(api_printing.router, prefix="/api/v1")
+api_router.include_router(api_dashboard.router, prefix="/api/v1")
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(page_auth.router)
@@ -42,3 +45,4 @@ pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)
 pages_router.include_router(page_runs.router)
 pages_router.include_router(page_printing.router)
+pages_router.include_router(page_dashboard.router)

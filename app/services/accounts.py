@@ -8,13 +8,19 @@ from sqlmodel import Session, select
 
 from app import security
 from app.errors import N_, Conflict, Invalid, TooManyRequests, Unauthorized
-from app.services import ratelimit
+from app.services import audit, ratelimit
 from models.base import utcnow
 from models.users import Role, User, UserToken
 
 
 def create_user(
-    *, session: Session, username: str, password: str, role: str, display_name: str = ""
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    actor_id: int | None = None,
 ) -> User:
     """Create a staff account; usernames are unique and case-insensitive."""
     username = username.strip().lower()
@@ -33,6 +39,15 @@ def create_user(
         password_hash=security.hash_password(password),
     )
     session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        user_id=actor_id,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        after={"username": username, "role": role, "display_name": user.display_name},
+    )
     session.commit()
     session.refresh(user)
     return user

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.errors import N_, Conflict, Invalid, NotFound
+from app.services import audit
 from models.base import utcnow
 from models.campaigns import (
     Campaign,
@@ -61,7 +62,9 @@ def _set_schools(session: Session, campaign: Campaign, schools: list[CampaignSch
         )
 
 
-def create_campaign(*, session: Session, data: CampaignCreate) -> Campaign:
+def create_campaign(
+    *, session: Session, data: CampaignCreate, user_id: int | None = None
+) -> Campaign:
     """Create a campaign with its eligible schools; its public id is random."""
     if data.closes_at <= data.opens_at:
         raise Invalid(N_("The campaign must close after it opens."))
@@ -74,13 +77,28 @@ def create_campaign(*, session: Session, data: CampaignCreate) -> Campaign:
     session.add(campaign)
     session.flush()
     _set_schools(session, campaign, data.schools)
+    audit.record(
+        session,
+        user_id=user_id,
+        action="campaign.create",
+        object_type="campaign",
+        object_id=campaign.id,
+        after={
+            **audit.snapshot(campaign, audit.CAMPAIGN_FIELDS),
+            "schools": [s.model_dump(mode="json") for s in data.schools],
+        },
+    )
     session.commit()
     session.refresh(campaign)
     return campaign
 
 
-def update_campaign(*, session: Session, campaign_id: int, data: CampaignUpdate) -> Campaign:
+def update_campaign(
+    *, session: Session, campaign_id: int, data: CampaignUpdate, user_id: int | None = None
+) -> Campaign:
+    """Change a campaign's fields (and its schools when given); audited."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
+    before = audit.snapshot(campaign, audit.CAMPAIGN_FIELDS)
     values = data.model_dump(exclude_unset=True, exclude={"schools"})
     _check_refs(session, kit_item_id=None, depot_id=values.get("depot_location_id"))
     for key, value in values.items():
@@ -90,6 +108,18 @@ def update_campaign(*, session: Session, campaign_id: int, data: CampaignUpdate)
     if data.schools is not None:
         _set_schools(session, campaign, data.schools)
     session.add(campaign)
+    after = audit.snapshot(campaign, audit.CAMPAIGN_FIELDS)
+    if data.schools is not None:
+        after["schools"] = [s.model_dump(mode="json") for s in data.schools]
+    audit.record(
+        session,
+        user_id=user_id,
+        action="campaign.update",
+        object_type="campaign",
+        object_id=campaign.id,
+        before=before,
+        after=after,
+    )
     session.commit()
     session.refresh(campaign)
     return campaign

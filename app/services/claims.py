@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app import mail, security
 from app.config import Settings
 from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
-from app.services import campaigns, eligibility, ledger, ratelimit
+from app.services import audit, campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
 from app.services.ledger import Delta, OutOfStock
 from models.base import utcnow
@@ -477,6 +477,7 @@ def decide_many(
         if claim.status != "submitted":
             skipped.append(cid)
             continue
+        before = audit.snapshot(claim, audit.CLAIM_FIELDS)
         if approve:
             _verified_then_allocate(
                 session,
@@ -494,6 +495,17 @@ def decide_many(
             _event(
                 session, claim, "rejected", r, from_status="submitted", user_id=user_id, note=note
             )
+        after = {**audit.snapshot(claim, audit.CLAIM_FIELDS), "note": note}
+        action = "claim.approve" if approve else "claim.reject"
+        audit.record(
+            session,
+            user_id=user_id,
+            action=action,
+            object_type="claim",
+            object_id=cid,
+            before=before,
+            after=after,
+        )
         done.append(cid)
     session.commit()
     for cid in done:

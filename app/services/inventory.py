@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from app.errors import N_, Conflict, Invalid, NotFound
-from app.services import ledger
+from app.services import audit, ledger
 from app.services.ledger import Delta
 from models.base import utcnow
 from models.inventory import (
@@ -205,6 +205,14 @@ def record_movement(*, session: Session, data: MovementIn, user_id: int | None) 
             _apply_line(session, movement, data.kind, line, n, added)
         for item_id, location_id in sorted(added):
             ledger.notify_stock_added(session, item_id, location_id)
+        audit.record(
+            session,
+            user_id=user_id,
+            action=f"stock.{data.kind.value}",
+            object_type="stock_movement",
+            object_id=movement.id,
+            after=data.model_dump(mode="json", exclude_none=True),
+        )
         session.commit()
     except Exception:
         session.rollback()

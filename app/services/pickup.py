@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app import security
 from app.errors import N_, Forbidden, Invalid, NotFound
-from app.services import ledger
+from app.services import audit, ledger
 from app.services.ledger import Delta, OutOfStock
 from models.base import utcnow
 from models.campaigns import Campaign
@@ -407,6 +407,20 @@ def hand_over(
     )
     if target.on_handover is not None:
         target.on_handover(session, at, user_id)
+    audit.record(
+        session,
+        user_id=user_id,
+        action="claim.handover" if target.run_stop_id is None else "claim.delivered",
+        object_type="claim",
+        object_id=claim.id,
+        before={"status": claim.status},
+        after={
+            "status": "handed_over",
+            "handed_over_location_id": claim.reserved_location_id,
+            "handed_over_at": at,
+            "run_stop_id": target.run_stop_id,
+        },
+    )
     mv = ledger.new_movement(session, kind="issue", user_id=user_id, reference=f"claim:{claim.id}")
     delta = Delta(
         claim.reserved_item_id,
@@ -536,6 +550,15 @@ def undo_handover(*, session: Session, claim_id: int, reason: str, user: User) -
                 reasons=["handover_undone"],
                 note=reason,
             )
+        )
+        audit.record(
+            session,
+            user_id=user.id,
+            action="claim.handover_undone",
+            object_type="claim",
+            object_id=claim_id,
+            before={"status": "handed_over", "handed_over_location_id": loc},
+            after={"status": "ready", "reason": reason},
         )
         session.commit()
     except Exception:

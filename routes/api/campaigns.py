@@ -50,7 +50,8 @@ def list_campaigns(
 @router.post("/campaigns", response_model=CampaignPublic, status_code=201)
 def create_campaign(body: CampaignCreate, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
     """Create a campaign: dates, kit, eligible schools with their verification mode, policy."""
-    return _public(session, campaigns.create_campaign(session=session, data=body))
+    c = campaigns.create_campaign(session=session, data=body, user_id=user.id)
+    return _public(session, c)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
@@ -62,7 +63,9 @@ def get_campaign(campaign_id: int, session: SessionDep, user: ApiDiplomat) -> Ca
 def update_campaign(
     campaign_id: int, body: CampaignUpdate, session: SessionDep, user: ApiDiplomat
 ) -> CampaignPublic:
-    c = campaigns.update_campaign(session=session, campaign_id=campaign_id, data=body)
+    c = campaigns.update_campaign(
+        session=session, campaign_id=campaign_id, data=body, user_id=user.id
+    )
     return _public(session, c)
 
 

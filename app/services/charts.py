@@ -1,0 +1,201 @@
+"""Dashboard charts with reportlab's charting library: one Drawing for the page (SVG) and PDF."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+
+from labels.fonts import cjk_fonts
+
+CLAIMS = colors.HexColor("#0b57d0")
+HANDED = colors.HexColor("#1e7d32")
+STOCK = colors.HexColor("#8a5a00")
+RESERVED = colors.HexColor("#c9a227")
+GRID = colors.HexColor("#d9dde3")
+TEXT = colors.HexColor("#1f2328")
+WIDTH = 420  # drawn at phone-friendly proportions; the SVG scales to its container
+FONT_SIZE = 12
+# Browsers do not know the PDF font's name: draw SVG text with the system's CJK fonts.
+SVG_FONTS = (
+    "system-ui, -apple-system, 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', "
+    "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif"
+)
+
+Translate = Callable[[str], str]
+
+
+def font() -> str:
+    """The registered CJK TrueType font (embedded in PDFs; measures CJK text correctly)."""
+    return cjk_fonts().text
+
+
+def _legend(d: Drawing, pairs: list[tuple], x: float, y: float) -> None:
+    lg = Legend()
+    lg.x, lg.y = x, y
+    lg.fontName, lg.fontSize = font(), FONT_SIZE
+    lg.alignment = "right"
+    lg.columnMaximum = 1
+    lg.dx = lg.dy = 9
+    lg.deltax = 10
+    lg.dxTextSpace = 4
+    lg.colorNamePairs = pairs
+    d.add(lg)
+
+
+def _title(d: Drawing, text: str) -> None:
+    d.add(String(0, d.height - 14, text, fontName=font(), fontSize=FONT_SIZE + 2, fillColor=TEXT))
+
+
+def _axis(axis, largest: float) -> None:
+    """Whole-number ticks: four steps of 1, 2 or 5 × 10^k covering the largest value."""
+    raw = max(largest, 1) / 4
+    mag = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next((m * mag for m in (1, 2, 5, 10) if raw <= m * mag), 10 * mag)
+    axis.valueMin, axis.valueMax, axis.valueStep = 0, step * 4, step
+
+
+def daily_chart(rows: list[dict], _: Translate) -> Drawing:
+    """Claims and handovers per day: grouped vertical bars."""
+    n = max(1, len(rows))
+    d = Drawing(WIDTH, 250)
+    _title(d, _("Claims and handovers per day"))
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 42, 38, WIDTH - 52, 160
+    chart.data = [[r["claims"] for r in rows] or [0], [r["handed_over"] for r in rows] or [0]]
+    every = math.ceil(n / 8)
+    chart.categoryAxis.categoryNames = [
+        r["day"].strftime("%m-%d") if i % every == 0 else "" for i, r in enumerate(rows)
+    ] or [""]
+    chart.categoryAxis.labels.fontName = font()
+    chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
+    chart.categoryAxis.labels.dy = -4
+    chart.categoryAxis.tickDown = 0
+    _axis(chart.valueAxis, max([*chart.data[0], *chart.data[1]]))
+    chart.valueAxis.labels.fontName = font()
+    chart.valueAxis.labels.fontSize = FONT_SIZE - 1
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.bars.strokeWidth = 0
+    chart.bars[0].fillColor = CLAIMS
+    chart.bars[1].fillColor = HANDED
+    chart.groupSpacing = 2 if n > 20 else 6
+    chart.barSpacing = 0
+    d.add(chart)
+    _legend(d, [(CLAIMS, _("Claims")), (HANDED, _("Handed over"))], 42, 232 - 14)
+    return d
+
+
+def _short(text: str, limit: int) -> str:
+    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    if wide <= limit:
+        return text
+    out, used = "", 0
+    for ch in text:
+        used += 2 if ord(ch) > 0x2E80 else 1
+        if used > limit - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def school_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) -> Drawing:
+    """The lagging schools: claimed and handed over, in % of eligible, as horizontal bars."""
+    rows = rows[:limit]
+    n = max(1, len(rows))
+    label_w = 132
+    d = Drawing(WIDTH, 70 + n * 30)
+    _title(d, _("Lagging schools: claimed and handed over against eligible"))
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_w, 24
+    chart.width, chart.height = WIDTH - label_w - 24, n * 30
+    # Bars are drawn bottom-up: reverse so the most lagging school is at the top.
+    rows = list(reversed(rows))
+    chart.data = [
+        [round(100 * r["claimed_share"], 1) for r in rows] or [0],
+        [round(100 * r["progress"], 1) for r in rows] or [0],
+    ]
+    chart.categoryAxis.categoryNames = [_short(r[name_key], 24) for r in rows] or [""]
+    chart.categoryAxis.labels.fontName = font()
+    chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.tickLeft = 0
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = 100
+    chart.valueAxis.valueStep = 25
+    chart.valueAxis.labels.fontName = font()
+    chart.valueAxis.labels.fontSize = FONT_SIZE - 1
+    chart.valueAxis.labelTextFormat = "%d%%"
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.bars.strokeWidth = 0
+    chart.bars[0].fillColor = CLAIMS
+    chart.bars[1].fillColor = HANDED
+    chart.groupSpacing = 6
+    d.add(chart)
+    _legend(d, [(CLAIMS, _("Claimed")), (HANDED, _("Handed over"))], label_w, d.height - 34)
+    return d
+
+
+def stock_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) -> Drawing:
+    """Kits per location: on hand and reserved, as horizontal bars."""
+    rows = list(reversed(rows[:limit]))
+    n = max(1, len(rows))
+    label_w = 132
+    d = Drawing(WIDTH, 70 + n * 30)
+    _title(d, _("Kits per location"))
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_w, 24
+    chart.width, chart.height = WIDTH - label_w - 24, n * 30
+    chart.data = [[r["on_hand"] for r in rows] or [0], [r["reserved"] for r in rows] or [0]]
+    chart.categoryAxis.categoryNames = [_short(r[name_key], 24) for r in rows] or [""]
+    chart.categoryAxis.labels.fontName = font()
+    chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.tickLeft = 0
+    _axis(chart.valueAxis, max(chart.data[0]))
+    chart.valueAxis.labels.fontName = font()
+    chart.valueAxis.labels.fontSize = FONT_SIZE - 1
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.bars.strokeWidth = 0
+    chart.bars[0].fillColor = STOCK
+    chart.bars[1].fillColor = RESERVED
+    chart.groupSpacing = 6
+    d.add(chart)
+    _legend(d, [(STOCK, _("On hand")), (RESERVED, _("Reserved"))], label_w, d.height - 34)
+    return d
+
+
+def to_svg(drawing: Drawing, chart_id: str, title: str) -> str:
+    """The drawing as inline SVG that scales to its container's width (viewBox, width 100%)."""
+    svg = renderSVG.drawToString(drawing)
+    svg = svg[svg.index("<svg") :]
+    safe_id = re.sub(r"[^a-z0-9-]", "", chart_id.lower())
+    svg = re.sub(
+        r'^<svg width="[\d.]+" height="[\d.]+"',
+        f'<svg id="chart-{safe_id}" class="chart" role="img" width="100%"',
+        svg,
+    )
+    # Several charts share the page: their clip paths need ids of their own.
+    svg = svg.replace('id="clip"', f'id="clip-{safe_id}"').replace(
+        "url(#clip)", f"url(#clip-{safe_id})"
+    )
+    svg = svg.replace('id="group"', f'id="group-{safe_id}"')
+    svg = re.sub(r"font-family: [^;]+;", f"font-family: {SVG_FONTS};", svg)
+    svg = svg.replace("<title>...</title>", f"<title>{_escape(title)}</title>")
+    return svg.replace("<desc>...</desc>", "")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
