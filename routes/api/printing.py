@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
-from app.db import SessionDep, in_request, write_intent
+from app.db import SessionDep, write_intent
 from app.deps import ApiDiplomat
 from app.services import print_jobs, printing
 from models.printing import LabelsIn, PrintJob, PrintJobPublic
@@ -17,7 +17,6 @@ router = APIRouter(tags=["printing"])
 
 def run_in_background(engine: Engine, settings: Settings, job_id: int) -> None:
     """Run a print job after the response: outside the request, its writes take the lock."""
-    in_request.set(False)
     write_intent.set(True)
     print_jobs.run_job(engine=engine, settings=settings, job_id=job_id)
 
