@@ -112,6 +112,13 @@ class LockIn(SQLModel):
     locked: bool = True
 
 
+class WindowIn(SQLModel):
+    """When the student is home, local time HH:MM; null clears that side."""
+
+    start: str | None = Field(default=None, max_length=5)
+    end: str | None = Field(default=None, max_length=5)
+
+
 class FailIn(SQLModel):
     reason: str = Field(description="not_home, wrong_address, refused or other")
     note: str = Field(default="", max_length=500)

@@ -51,6 +51,8 @@ def detail(*, session: Session, run_id: int) -> dict:
                 "token": c.token,
                 "short_code": c.short_code,
                 "arrival": hhmm(s.planned_arrival_s),
+                "window_start": hhmm(s.tw_start_s),
+                "window_end": hhmm(s.tw_end_s),
             }
         )
     vs = []

@@ -364,6 +364,24 @@ def remove_stop(*, session: Session, run_id: int, stop_id: int) -> None:
     session.commit()
 
 
+def set_window(
+    *, session: Session, run_id: int, stop_id: int, start: str | None, end: str | None
+) -> RunStop:
+    """When the student is home: the stop's time window (HH:MM local; empty clears it)."""
+    run = editable_run(session, run_id)
+    stop = _stop(session, run.id, stop_id)
+    start_s = parse_hhmm(start) if start else None
+    end_s = parse_hhmm(end) if end else None
+    if start_s is not None and end_s is not None and end_s <= start_s:
+        raise Invalid(N_("The time window must end after it starts."))
+    stop.tw_start_s, stop.tw_end_s = start_s, end_s
+    session.add(stop)
+    _back_to_draft(session, run)
+    session.commit()
+    session.refresh(stop)
+    return stop
+
+
 def _stop(session: Session, run_id: int, stop_id: int) -> RunStop:
     stop = session.get(RunStop, stop_id)
     if stop is None or stop.run_id != run_id:

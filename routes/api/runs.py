@@ -19,6 +19,7 @@ from models.runs import (
     StopPublic,
     VehicleIn,
     VehiclePublic,
+    WindowIn,
 )
 
 router = APIRouter(tags=["runs"])
@@ -142,6 +143,15 @@ def lock_stop(
         stop_id=stop_id,
         locked=body.locked,
     )
+    return _detail(session, run_id)
+
+
+@router.put("/runs/{run_id}/stops/{stop_id}/window", response_model=RunDetail)
+def set_window(
+    run_id: int, stop_id: int, body: WindowIn, session: SessionDep, user: ApiDiplomat
+) -> RunDetail:
+    """Set when the student is home (the optimiser keeps the arrival inside it)."""
+    runs.set_window(session=session, run_id=run_id, stop_id=stop_id, start=body.start, end=body.end)
     return _detail(session, run_id)
 
 

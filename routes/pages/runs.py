@@ -238,6 +238,26 @@ def lock_stop(
     return _see(run_id, "#routes")
 
 
+@router.post("/admin/runs/{run_id}/stops/{stop_id}/window")
+def set_window(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: int,
+    stop_id: int,
+    start: Annotated[str, Form(max_length=5)] = "",
+    end: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    """When the student is home; the next optimisation keeps the arrival inside it."""
+    try:
+        runs.set_window(
+            session=session, run_id=run_id, stop_id=stop_id, start=start or None, end=end or None
+        )
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, "#routes")
+
+
 @router.post("/admin/runs/{run_id}/dispatch")
 def dispatch(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
     try:

@@ -278,3 +278,26 @@ def test_claim_on_one_active_run_and_diplomats_only(client) -> None:  # noqa: AN
     vol = f.api_headers(client, "vol", "volunteer")
     assert client.get("/api/v1/runs", headers=vol).status_code == 403
     assert client.get("/api/v1/runs", headers=headers).json()["total"] == 2
+
+
+def test_time_windows_when_students_are_home(client) -> None:  # noqa: ANN001
+    headers, setup, claims = _setup(client, n=4)
+    run_id = _run(client, headers, setup)
+    assert _vehicle(client, headers, run_id, capacity=10).status_code == 201
+    r = client.post(
+        f"/api/v1/runs/{run_id}/claims", json={"claim_ids": [c.id for c in claims]}, headers=headers
+    )
+    assert r.status_code == 201, r.text
+    stop = r.json()[0]
+    url = f"/api/v1/runs/{run_id}/stops/{stop['id']}/window"
+    assert (
+        client.put(url, json={"start": "18:00", "end": "17:00"}, headers=headers).status_code == 422
+    )
+    assert client.put(url, json={"start": "25:61"}, headers=headers).status_code == 422
+    r = client.put(url, json={"start": "15:00", "end": "16:00"}, headers=headers)
+    assert r.status_code == 200, r.text
+    detail = client.post(f"/api/v1/runs/{run_id}/optimize", headers=headers).json()
+    planned = next(s for s in detail["stops"] if s["id"] == stop["id"])
+    assert planned["tw_start_s"] == 15 * 3600 and planned["tw_end_s"] == 16 * 3600
+    assert 15 * 3600 <= planned["planned_arrival_s"] <= 16 * 3600
+    _valid(client, run_id)

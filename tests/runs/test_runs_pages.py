@@ -81,3 +81,40 @@ def test_plan_dispatch_and_drive(client) -> None:  # noqa: ANN001
         assert (st.status, st.fail_reason) == ("failed", "wrong_address")
         assert s.get(Claim, st.claim_id).run_id is None
     assert len(claims) == 5
+
+
+def test_time_window_form(client) -> None:  # noqa: ANN001
+    from sqlmodel import Session, select
+
+    from app.services import runs as runs_service
+    from models.runs import RunStop
+    from tests import factories as f
+    from tests import runs_factories as rf
+
+    f.login_page(client)
+    with Session(client.app.state.engine, expire_on_commit=False) as s:
+        setup = rf.district(s)
+        claims = rf.scattered(s, setup, 2, radius_km=20)
+    r = client.post(
+        "/api/v1/runs",
+        json={"name": "W", "date": "2026-05-05", "depot_location_id": setup["depot"].id},
+        headers={"X-CSRF-Token": client.cookies["kitrun_csrf"]},
+    )
+    run_id = r.json()["id"]
+    with Session(client.app.state.engine, expire_on_commit=False) as s:
+        runs_service.select_claims(session=s, run_id=run_id, claim_ids=[c.id for c in claims])
+        stop = s.exec(select(RunStop)).first()
+    r = client.post(
+        f"/admin/runs/{run_id}/stops/{stop.id}/window",
+        data={"start": "17:30", "end": "19:00", "csrf_token": client.cookies["kitrun_csrf"]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with Session(client.app.state.engine) as s:
+        got = s.get(RunStop, stop.id)
+        assert (got.tw_start_s, got.tw_end_s) == (17 * 3600 + 1800, 19 * 3600)
+    r = client.post(
+        f"/admin/runs/{run_id}/stops/{stop.id}/window",
+        data={"start": "19:00", "end": "17:00", "csrf_token": client.cookies["kitrun_csrf"]},
+    )
+    assert r.status_code == 422
