@@ -56,6 +56,12 @@ def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     return user
 
 
+def _act_as(session: SessionDep, user: User | None) -> None:
+    """Changes this request makes through the ORM are audited as this user's."""
+    if user is not None:
+        session.info["actor_id"] = user.id
+
+
 def _end_read(session: SessionDep) -> None:
     # Dependencies run in another thread than the endpoint: end their (read-only) transaction
     # here so no connection or SQLite write lock is held while waiting for the endpoint's thread.
@@ -66,6 +72,7 @@ def _end_read(session: SessionDep) -> None:
 def page_user(request: Request, session: SessionDep) -> User | None:
     """The logged-in staff member of a page, if any (also kept on request.state for templates)."""
     user = _user_from_cookie(request, session)
+    _act_as(session, user)
     request.state.user = user
     return user
 
@@ -84,6 +91,7 @@ def api_user(request: Request, session: SessionDep) -> User:
                 code=f"token_{state}",
             )
         _end_read(session)
+        _act_as(session, user)
         request.state.user = user
         return user
     user = _user_from_cookie(request, session)
@@ -98,6 +106,7 @@ def api_user(request: Request, session: SessionDep) -> User:
         request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
     ):
         raise CsrfFailed(N_("Cookie-authenticated API calls need the X-CSRF-Token header."))
+    _act_as(session, user)
     request.state.user = user
     return user
 

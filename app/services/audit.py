@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlmodel import Session
 
 from models.audit import AuditEntry
@@ -202,3 +202,89 @@ def to_csv(*, session: Session, filters: AuditFilter) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------- changes made through the ORM
+# Every change a logged-in person makes to these tables is recorded when the session flushes:
+# the dependencies that resolve the user put its id on the session (session.info["actor_id"]).
+# Claims, campaigns, stock movements and hand-overs record their own, richer entries above.
+
+_SECRET = {"password_hash"}
+
+
+def _audited() -> dict[type, str]:
+    from models.campaigns import PickupSlot
+    from models.claims import VolunteerPoint
+    from models.inventory import Item, Location, RecipeLine
+    from models.printing import PrintJob
+    from models.runs import Run, RunStop, RunVehicle
+    from models.schools import RosterImport, School
+
+    return {
+        Item: "item",
+        RecipeLine: "recipe_line",
+        Location: "location",
+        School: "school",
+        RosterImport: "roster_import",
+        PickupSlot: "pickup_slot",
+        VolunteerPoint: "volunteer_point",
+        Run: "run",
+        RunVehicle: "run_vehicle",
+        RunStop: "run_stop",
+        PrintJob: "print_job",
+        User: "user",
+    }
+
+
+def _columns(obj: Any) -> list[str]:  # noqa: ANN401
+    return [c.key for c in obj.__table__.columns if c.key not in _SECRET]
+
+
+def _before(obj: Any) -> dict:  # noqa: ANN401
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(obj)
+    out = {}
+    for key in _columns(obj):
+        hist = state.attrs[key].history
+        out[key] = _plain(hist.deleted[0] if hist.deleted else getattr(obj, key, None))
+    return out
+
+
+@event.listens_for(Session, "after_flush")
+def _record_orm_changes(session: Session, flush_context: Any) -> None:  # noqa: ANN401
+    actor = session.info.get("actor_id")
+    if actor is None:
+        return
+    audited = _audited()
+    rows = []
+    for verb, objs in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objs:
+            kind = audited.get(type(obj))
+            if kind is None or (verb == "update" and not session.is_modified(obj)):
+                continue
+            after = None if verb == "delete" else snapshot(obj, tuple(_columns(obj)))
+            before = None if verb == "create" else _before(obj)
+            if before is not None and after is not None:
+                changed = {k for k in after if before.get(k) != after.get(k)}
+                if not changed:
+                    continue
+                before = {k: before[k] for k in changed}
+                after = {k: after[k] for k in changed}
+            rows.append(
+                {
+                    "at": utcnow(),
+                    "user_id": actor,
+                    "action": f"{kind}.{verb}",
+                    "object_type": kind,
+                    "object_id": str(getattr(obj, "id", ""))[:40],
+                    "before": before,
+                    "after": after,
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
