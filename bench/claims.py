@@ -18,11 +18,9 @@ import argparse
 import multiprocessing as mp
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,9 +29,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 
-from tests.conftest import free_port  # noqa: E402
+from bench.harness import fresh_database, kitrun, serve  # noqa: E402
 
 
 def seed(url: str, students: int) -> dict:
@@ -202,75 +199,16 @@ def main() -> None:
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
 
-    name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(args.postgres, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-    data_dir = Path(f"/tmp/{name}")
-    data_dir.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "KITRUN_DATABASE_URL": url,
-        "KITRUN_DATA_DIR": str(data_dir),
-        "KITRUN_SECRET_KEY": "bench-secret",
-        "KITRUN_LOG_LEVEL": "WARNING",
-        # the load comes from one address; the limits are tested elsewhere
-        "KITRUN_CLAIM_RATE_PER_IP": "100000000",
-    }
-    server = None
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "app", "migrate"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    # the load comes from one address; the limits are tested elsewhere
+    with fresh_database(args.postgres, KITRUN_CLAIM_RATE_PER_IP="100000000") as (url, env):
         print(f"seeding a roster of {args.students} students …", flush=True)
         info = seed(url, args.students)
         per = args.students // args.clients
         numbers = [list(range(i * per, (i + 1) * per)) for i in range(args.clients)]
-        log = (data_dir / "server.log").open("w")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
-        claims = load("claim", base, info, numbers, args.seconds, args.processes)
-        check = subprocess.run(
-            [sys.executable, "-m", "app", "stock", "check"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        with serve(env, args.workers) as base:
+            trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
+            claims = load("claim", base, info, numbers, args.seconds, args.processes)
+        check = kitrun(env, "stock", "check")
 
     print(
         f"\nkitrun serve --workers {args.workers} on PostgreSQL, {args.clients} concurrent "

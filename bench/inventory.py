@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,9 +26,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 
-from tests.conftest import free_port  # noqa: E402
+from bench.harness import fresh_database, kitrun, serve  # noqa: E402
 
 FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
@@ -182,80 +179,25 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
-    name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(args.postgres, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-    data_dir = Path(f"/tmp/{name}")
-    data_dir.mkdir()
-    env = {
-        **os.environ,
-        "KITRUN_DATABASE_URL": url,
-        "KITRUN_DATA_DIR": str(data_dir),
-        "KITRUN_SECRET_KEY": "bench",
-        "KITRUN_LOG_LEVEL": "WARNING",
-    }
-    server = None
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "app", "migrate"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    with fresh_database(args.postgres) as (url, env):
         ids, svc = service_run(url, args.n)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "user",
-                "create",
-                "--username",
-                "bench",
-                "--role",
-                "diplomat",
-                "--password",
-                "bench-pass-1",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
+        kitrun(
+            env,
+            "user",
+            "create",
+            "--username",
+            "bench",
+            "--role",
+            "diplomat",
+            "--password",
+            "bench-pass-1",
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        token = httpx.post(
-            base + "/api/v1/auth/token", json={"username": "bench", "password": "bench-pass-1"}
-        ).json()["access_token"]
-        web = http_run(base, token, ids, args.clients, args.seconds)
-        check = subprocess.run(
-            [sys.executable, "-m", "app", "stock", "check"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        with serve(env, 2) as base:
+            token = httpx.post(
+                base + "/api/v1/auth/token", json={"username": "bench", "password": "bench-pass-1"}
+            ).json()["access_token"]
+            web = http_run(base, token, ids, args.clients, args.seconds)
+        check = kitrun(env, "stock", "check")
     print(
         f"\nstock movements per second on PostgreSQL ({os.cpu_count()} CPUs; HTTP: kitrun serve "
         f"--workers 2, {args.clients} clients on the same host)"
