@@ -14,8 +14,11 @@ COPY app ./app
 COPY models ./models
 COPY routes ./routes
 COPY labels ./labels
+COPY alembic.ini babel.cfg ./
 COPY package.json package-lock.json ./
-RUN pip install . && npm ci --no-audit --no-fund --omit=dev \
+# Editable install: the app runs from /srv/kitrun, next to node_modules (the scanner's decoder
+# is served from there) and its compiled translation catalogs.
+RUN pip install -e . && npm ci --no-audit --no-fund --omit=dev \
  && pybabel compile -d app/i18n -D messages
 
 RUN useradd --system --home /data kitrun && mkdir -p /data && chown kitrun /data
