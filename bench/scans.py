@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -31,13 +29,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.harness import fresh_database, kitrun, serve  # noqa: E402
 
 
 def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[str]]:
@@ -244,68 +237,16 @@ def main() -> None:
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
 
-    name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(args.postgres, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-    data_dir = Path(f"/tmp/{name}")
-    data_dir.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "KITRUN_DATABASE_URL": url,
-        "KITRUN_DATA_DIR": str(data_dir),
-        "KITRUN_SECRET_KEY": "bench-secret",
-        "KITRUN_LOG_LEVEL": "WARNING",
-    }
-    server = None
-    try:
-        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True)
+    with fresh_database(args.postgres) as (url, env):
         print(f"seeding {args.claims} claims and {args.volunteers} volunteers …", flush=True)
         point_id, tokens, api_tokens = seed(url, args.claims, args.volunteers)
         per = len(tokens) // args.volunteers
         codes = [tokens[i * per : (i + 1) * per] for i in range(args.volunteers)]
-        log = (data_dir / "server.log").open("w")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
-        trivial = load("healthz", *common)
-        scans = load("scan", *common)
-        check = subprocess.run(
-            [sys.executable, "-m", "app", "stock", "check"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        with serve(env, args.workers) as base:
+            common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
+            trivial = load("healthz", *common)
+            scans = load("scan", *common)
+        check = kitrun(env, "stock", "check")
 
     print(
         f"\nkitrun serve --workers {args.workers} on PostgreSQL, {args.volunteers} concurrent "
