@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from app.services import accounts, campaigns, inventory, schools
+from app.services import accounts, campaigns, inventory, schools, volunteers
 from models.base import utcnow
 from models.campaigns import Campaign, CampaignCreate, CampaignSchoolIn, PickupSlotCreate
 from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn
@@ -39,6 +39,10 @@ def seed(*, session: Session) -> list[tuple[str, str, str]]:
         created.append((username, password, role))
     stock = seed_stock(session=session, user_id=session.exec(select(User)).first().id)
     campaign = seed_campaign(session=session, stock=stock)
+    volunteer = session.exec(select(User).where(User.username == "volunteer")).one()
+    volunteers.set_volunteer_points(
+        session=session, user_id=volunteer.id, location_ids=[p.id for p in stock["points"]]
+    )
     session.info["demo_campaign"] = campaign.public_id
     return created
 
