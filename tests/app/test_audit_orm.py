@@ -44,4 +44,3 @@ def test_page_changes_are_audited_and_secrets_left_out(client):
     assert [r.action for r in _entries(client, "location")] == ["location.create"]
     for row in _entries(client, "user"):
         assert "password_hash" not in (row.after or {})
-
