@@ -1,11 +1,12 @@
 """Request dependencies: who is calling, role guards, CSRF on form posts."""
 
+import functools
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app import security
-from app.db import SessionDep
+from app.db import SessionDep, write_intent
 from app.errors import N_, Forbidden, Unauthorized
 from app.services import accounts
 from app.web import CSRF_COOKIE, SESSION_COOKIE
@@ -69,6 +70,21 @@ def _end_read(session: SessionDep) -> None:
     session.commit()
 
 
+def _read_only(dependency):  # noqa: ANN001, ANN202
+    """Run a user lookup in a read transaction (SQLite: BEGIN deferred, no write lock)."""
+
+    @functools.wraps(dependency)
+    def wrapper(request: Request, session: SessionDep):  # noqa: ANN202
+        token = write_intent.set(False)
+        try:
+            return dependency(request, session)
+        finally:
+            write_intent.reset(token)
+
+    return wrapper
+
+
+@_read_only
 def page_user(request: Request, session: SessionDep) -> User | None:
     """The logged-in staff member of a page, if any (also kept on request.state for templates)."""
     user = _user_from_cookie(request, session)
@@ -77,6 +93,7 @@ def page_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
+@_read_only
 def api_user(request: Request, session: SessionDep) -> User:
     """The API caller: a bearer token, or the page session cookie plus a CSRF header."""
     raw = bearer_token(request)

@@ -3,39 +3,21 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.db import SessionDep, write_intent
-from app.deps import ApiDiplomat, ApiUser, api_user
+from app.db import SessionDep
+from app.deps import ApiDiplomat, ApiUser
 from app.services import pickup, scan_log, volunteers
 from app.web import gettext
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
-from models.users import User
 
 router = APIRouter(tags=["pickup"])
 
 
-def _scan_user(request: Request, session: SessionDep) -> User:
-    """The API caller, looked up in a read transaction that ends here.
-
-    FastAPI runs this dependency and the endpoint in different threadpool threads; on SQLite a
-    write transaction begun here would hold the database lock while the endpoint waits for a
-    free thread, and under a burst every thread can be waiting for that lock (a deadlock until
-    the busy timeout). The redeem begins its own write transaction.
-    """
-    token = write_intent.set(False)
-    try:
-        user = api_user(request, session)
-        session.expunge(user)
-    finally:
-        session.rollback()
-        write_intent.reset(token)
-    return user
-
-
-ScanUser = Annotated[User, Depends(_scan_user)]
+# The user lookup ends its read transaction before the redeem begins its own (app/deps.py).
+ScanUser = ApiUser
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 
