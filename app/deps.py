@@ -71,15 +71,20 @@ def _end_read(session: SessionDep) -> None:
 
 
 def _read_only(dependency):  # noqa: ANN001, ANN202
-    """Run a user lookup in a read transaction (SQLite: BEGIN deferred, no write lock)."""
+    """Run a user lookup as a read: SQLite begins deferred (no write lock); PostgreSQL runs it
+    in autocommit, one round trip without BEGIN and COMMIT. Either way it has ended when the
+    dependency returns, so the endpoint's own transaction starts afresh."""
 
     @functools.wraps(dependency)
     def wrapper(request: Request, session: SessionDep):  # noqa: ANN202
         token = write_intent.set(False)
+        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             return dependency(request, session)
         finally:
             write_intent.reset(token)
+            _end_read(session)
 
     return wrapper
 

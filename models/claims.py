@@ -122,10 +122,21 @@ class VolunteerPoint(SQLModel, table=True):
 
 
 class Scan(SQLModel, table=True):
-    """Every scan attempt, successful or not (append-only); nonce makes retries idempotent."""
+    """Every scan attempt, successful or not (append-only); nonce makes retries idempotent.
+
+    (user, nonce) is unique except for attempts that reused a nonce with another code: those
+    are recorded too, and the nonce still names its first attempt.
+    """
 
     __table_args__ = (
-        UniqueConstraint("user_id", "nonce"),
+        Index(
+            "uq_scan_user_nonce",
+            "user_id",
+            "nonce",
+            unique=True,
+            postgresql_where=text("result <> 'nonce_reused'"),
+            sqlite_where=text("result <> 'nonce_reused'"),
+        ),
         Index("ix_scan_location_received", "location_id", "received_at"),
         Index("ix_scan_received", "received_at"),
     )

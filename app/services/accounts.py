@@ -121,17 +121,17 @@ def issue_token(*, session: Session, user: User, kind: str, days: int) -> tuple[
 
 def user_for_token(*, session: Session, raw: str, kind: str) -> User | None:
     """The active user behind a live token, or None when unknown, expired or revoked."""
-    row = session.exec(
-        select(UserToken, User)
-        .join(User, User.id == UserToken.user_id)
-        .where(UserToken.token_hash == security.token_hash(raw), UserToken.kind == kind)
+    return session.exec(
+        select(User)
+        .join(UserToken, UserToken.user_id == User.id)
+        .where(
+            UserToken.token_hash == security.token_hash(raw),
+            UserToken.kind == kind,
+            UserToken.revoked_at.is_(None),
+            UserToken.expires_at > utcnow(),
+            User.active,
+        )
     ).first()
-    if row is None:
-        return None
-    tok, user = row
-    if tok.revoked_at is not None or tok.expires_at <= utcnow() or not user.active:
-        return None
-    return user
 
 
 def token_state(*, session: Session, raw: str, kind: str) -> str:

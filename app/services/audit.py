@@ -41,7 +41,8 @@ CAMPAIGN_FIELDS = (
 )
 
 
-def _plain(value: Any) -> Any:  # noqa: ANN401
+def plain(value: Any) -> Any:  # noqa: ANN401
+    """A value as JSON-ready data: times as ISO 8601, enums as their values."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -49,16 +50,16 @@ def _plain(value: Any) -> Any:  # noqa: ANN401
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def snapshot(obj: Any, fields: tuple[str, ...]) -> dict:  # noqa: ANN401
     """The named fields of an object (or dict) as JSON-ready values."""
     get = obj.get if isinstance(obj, dict) else lambda k: getattr(obj, k, None)
-    return {f: _plain(get(f)) for f in fields}
+    return {f: plain(get(f)) for f in fields}
 
 
 def record(
@@ -79,8 +80,8 @@ def record(
             action=action[:60],
             object_type=object_type[:40],
             object_id=str(object_id)[:40],
-            before=_plain(before) if before is not None else None,
-            after=_plain(after) if after is not None else None,
+            before=plain(before) if before is not None else None,
+            after=plain(after) if after is not None else None,
         )
     )
 
@@ -247,7 +248,7 @@ def _before(obj: Any) -> dict:  # noqa: ANN401
     out = {}
     for key in _columns(obj):
         hist = state.attrs[key].history
-        out[key] = _plain(hist.deleted[0] if hist.deleted else getattr(obj, key, None))
+        out[key] = plain(hist.deleted[0] if hist.deleted else getattr(obj, key, None))
     return out
 
 

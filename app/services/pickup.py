@@ -9,14 +9,15 @@ returns the stored answer and records nothing new.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, exists, insert, literal, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from app import security
@@ -69,7 +70,7 @@ MESSAGES = {
     "not_your_point": N_("You are not assigned to this pickup point."),
     "unknown_point": N_("No such pickup point."),
     "nonce_reused": N_(
-        "This scan id (nonce) was already used for another code; the scan was not recorded. "
+        "This scan id (nonce) was already used for another code; nothing was handed over. "
         "Send each scan with a new nonce."
     ),
 }
@@ -120,6 +121,20 @@ def mask_name(name_zh: str, name_latin: str) -> dict[str, str]:
 # ---------------------------------------------------------------- redeem
 
 
+@dataclass
+class _Scan:
+    """One attempt being redeemed: what the scan row records besides the answer."""
+
+    digest: str
+    nonce: str
+    scanned_at: datetime
+    now: datetime
+    user: User
+    location_id: int | None
+    run_stop_id: int | None
+    delayed: bool
+
+
 def redeem(
     *,
     session: Session,
@@ -134,88 +149,156 @@ def redeem(
     """Redeem a scanned code at a point (or run stop): hand the kit over at most once.
 
     Returns the answer dict (`result`, `params`, `claim`, ...). A retry with the same nonce
-    returns the first answer; the same nonce with another code answers `nonce_reused` and is
-    not stored (the nonce already names the first attempt).
+    returns the first answer and records nothing; the same nonce with another code answers
+    `nonce_reused`, which is recorded like every other attempt.
+
+    On PostgreSQL a scan at a pickup point runs in autocommit: one read (earlier answer for the
+    nonce, the point, the claim), then one statement that writes the attempt, or for the
+    winning scan the `kitrun_hand_over` function that does the whole hand-over. No lock is
+    held between round trips. SQLite and run stops take the same decisions in one transaction.
     """
     if (location_id is None) == (run_stop_id is None):
         raise Invalid(N_("Give either a pickup point or a run stop."))
     if not nonce or len(nonce) > 64:
         raise Invalid(N_("The nonce must be 1 to 64 characters."))
-    digest = code_hash(code)
-    stored = _stored(session, user.id, nonce, digest)
-    if stored is not None:
-        session.rollback()
-        return stored
-    now = utcnow()
     if scanned_at.tzinfo is None:
         raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
+    now = utcnow()
     scanned_at = min(scanned_at, now + _CLOCK_SKEW)
+    attempt = _Scan(
+        digest=code_hash(code),
+        nonce=nonce,
+        scanned_at=scanned_at,
+        now=now,
+        user=user,
+        location_id=location_id,
+        run_stop_id=run_stop_id,
+        delayed=queued or now - scanned_at > OFFLINE_AFTER,
+    )
+    fast = run_stop_id is None and session.get_bind().dialect.name == "postgresql"
+    if fast and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return _record(
-            session, code, digest, nonce, scanned_at, now, user, location_id, run_stop_id, queued
-        )
-    except OutOfStock:
-        # The reserved kit is missing from its level (a stock error): nothing is handed over.
-        session.rollback()
-        log.error("reserved kit missing for a scan at location %s", location_id)
-        answer = _answer("not_ready", status="out_of_stock")
-        return _record(
-            session,
-            code,
-            digest,
-            nonce,
-            scanned_at,
-            now,
-            user,
-            location_id,
-            run_stop_id,
-            queued,
-            answer=answer,
-        )
+        return _redeem(session, code, attempt, fast)
     except IntegrityError:
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
-        stored = _stored(session, user.id, nonce, digest)
+        look = _lookup(session, user.id, nonce, None, None)
         session.rollback()
-        if stored is None:
+        if look.stored_hash is None:
             raise
-        return stored
+        if look.stored_hash != attempt.digest:
+            return _write(session, attempt, _answer("nonce_reused"), None, None)
+        return look.stored_response
 
 
-def _record(
+def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
+    look = _lookup(session, attempt.user.id, attempt.nonce, attempt.location_id, code)
+    if look.stored_hash is not None:
+        if look.stored_hash == attempt.digest:
+            session.rollback()
+            return look.stored_response
+        log.warning("nonce reused with another code by user %s", attempt.user.id)
+        return _write(session, attempt, _answer("nonce_reused"), None, None)
+    target = _target(session, attempt, look)
+    if isinstance(target, str):
+        known = target != "unknown_point" and attempt.run_stop_id is None
+        loc = attempt.location_id if known else None
+        return _write(session, attempt, _answer(target), None, loc)
+    loc = target.location_id
+    if look.id is None or (target.claim_id is not None and look.id != target.claim_id):
+        return _write(session, attempt, _answer("invalid"), None, loc)
+    answer = _refusal(session, look, target)
+    if answer is not None:
+        return _write(session, attempt, answer, look.id, loc)
+    at = min(attempt.scanned_at, attempt.now)
+    summary = _claim_summary(look)
+    summary["kit"] = kit_contents(
+        session, item_id=look.reserved_item_id or look.kit_item_id, kits=look.kits
+    )
+    ok = _answer("ok", summary, kits=look.kits)
+    try:
+        if fast:
+            won = _hand_over_pg(session, look, attempt, at, ok)
+        else:
+            issue = hand_over(
+                session, claim=look, target=target, user_id=attempt.user.id, at=at, issue_now=False
+            )
+            won = issue is not None
+            if won:
+                return _write(session, attempt, ok, look.id, loc, issue=issue)
+    except OutOfStock:
+        # The reserved kit is missing from its level (a stock error): nothing is handed over.
+        session.rollback()
+        log.error("reserved kit missing for a scan at location %s", loc)
+        return _write(session, attempt, _answer("not_ready", status="out_of_stock"), None, loc)
+    if won:
+        return ok
+    # Another scan won between our read and our update.
+    summary.pop("kit", None)
+    return _write(session, attempt, _handed_over_answer(session, look.id, summary), look.id, loc)
+
+
+def _hand_over_pg(session: Session, c, attempt: _Scan, at: datetime, ok: dict) -> bool:  # noqa: ANN001
+    """The whole hand-over as one statement (function kitrun_hand_over, see its migration)."""
+    after = {
+        "status": "handed_over",
+        "handed_over_location_id": attempt.location_id,
+        "handed_over_at": at,
+        "run_stop_id": None,
+    }
+    try:
+        result = session.execute(
+            _HAND_OVER,
+            {
+                "claim_id": c.id,
+                "location_id": attempt.location_id,
+                "user_id": attempt.user.id,
+                "at": at,
+                "now": attempt.now,
+                "code_hash": attempt.digest,
+                "nonce": attempt.nonce,
+                "scanned_at": attempt.scanned_at,
+                "response": json.dumps(ok),
+                "after": json.dumps(audit.plain(after)),
+            },
+        ).scalar_one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "KR001":
+            raise OutOfStock(N_("The reserved kit is missing from stock.")) from exc
+        raise
+    session.commit()
+    return result == "ok"
+
+
+_HAND_OVER = text(
+    "SELECT kitrun_hand_over(:claim_id, :location_id, :user_id, :at, :now, :code_hash, :nonce, "
+    ":scanned_at, CAST(:response AS json), CAST(:after AS json))"
+)
+
+
+def _write(
     session: Session,
-    code: str,
-    digest: str,
-    nonce: str,
-    scanned_at: datetime,
-    now: datetime,
-    user: User,
+    attempt: _Scan,
+    response: dict,
+    claim_id: int | None,
     location_id: int | None,
-    run_stop_id: int | None,
-    queued: bool,
-    answer: dict | None = None,
+    issue: Callable[[], None] | None = None,
 ) -> dict:
-    """Decide, append the scan row, issue the kit, commit: one transaction."""
-    if answer is None:
-        response, claim_id, target_loc, issue = _decide(
-            session, code, user, location_id, run_stop_id, scanned_at, now
-        )
-    else:
-        response, claim_id, target_loc, issue = answer, None, None, None
-    delayed = queued or now - scanned_at > OFFLINE_AFTER
-    conflict = response["result"] == "already_handed_over" and delayed
+    """Append the attempt to the scan log (and apply the kit's issue last), commit."""
+    conflict = response["result"] == "already_handed_over" and attempt.delayed
     if conflict:
         response["conflict"] = True
     session.execute(
         insert(Scan).values(
             claim_id=claim_id,
-            code_hash=digest,
-            user_id=user.id,
-            location_id=target_loc,
-            run_stop_id=run_stop_id,
-            nonce=nonce,
-            scanned_at=scanned_at,
-            received_at=now,
+            code_hash=attempt.digest,
+            user_id=attempt.user.id,
+            location_id=location_id,
+            run_stop_id=attempt.run_stop_id,
+            nonce=attempt.nonce,
+            scanned_at=attempt.scanned_at,
+            received_at=attempt.now,
             result=response["result"],
             response=response,
             conflict=conflict,
@@ -227,18 +310,6 @@ def _record(
         issue()
     session.commit()
     return response
-
-
-def _stored(session: Session, user_id: int, nonce: str, digest: str) -> dict | None:
-    row = session.execute(
-        select(Scan.code_hash, Scan.response).where(Scan.user_id == user_id, Scan.nonce == nonce)
-    ).first()
-    if row is None:
-        return None
-    if row.code_hash != digest:
-        log.warning("nonce reused with another code by user %s", user_id)
-        return _answer("nonce_reused")
-    return row.response
 
 
 def _answer(result: str, claim: dict | None = None, **params: object) -> dict:
@@ -253,29 +324,6 @@ def _answer(result: str, claim: dict | None = None, **params: object) -> dict:
     return body
 
 
-def resolve_target(
-    session: Session, user: User, location_id: int | None, run_stop_id: int | None
-) -> Target | str:
-    if run_stop_id is not None:
-        for resolver in run_stop_resolvers:
-            return resolver(session, run_stop_id, user)
-        return "unknown_point"
-    row = session.execute(
-        select(
-            Location.kind,
-            Location.active,
-            exists()
-            .where(VolunteerPoint.user_id == user.id, VolunteerPoint.location_id == Location.id)
-            .label("assigned"),
-        ).where(Location.id == location_id)
-    ).first()
-    if row is None or row.kind != LocationKind.pickup_point or not row.active:
-        return "unknown_point"
-    if user.role != Role.diplomat and not row.assigned:
-        return "not_your_point"
-    return Target(location_id=location_id)
-
-
 _CLAIM_COLUMNS = (
     Claim.id,
     Claim.status,
@@ -285,27 +333,62 @@ _CLAIM_COLUMNS = (
     Claim.reserved_item_id,
     Claim.reserved_lot_id,
     Claim.reserved_location_id,
-    Claim.handed_over_at,
-    Claim.handed_over_by,
-    Claim.handed_over_location_id,
     Campaign.status.label("campaign_status"),
     Campaign.kit_item_id,
     School.name_zh.label("school_zh"),
     School.name_en.label("school_en"),
 )
+_ONE = select(literal(1).label("one")).subquery("one")
 
 
-def _find_claim(session: Session, code: str):  # noqa: ANN202
-    parsed = security.parse_scanned_code(code)
-    if parsed is None:
-        return None
-    column = Claim.token if parsed[0] == "token" else Claim.short_code
-    return session.execute(
-        select(*_CLAIM_COLUMNS)
-        .join(Campaign, Campaign.id == Claim.campaign_id)
-        .join(School, School.id == Claim.school_id)
-        .where(column == parsed[1])
-    ).first()
+def _lookup(session: Session, user_id: int, nonce: str, location_id: int | None, code: str | None):  # noqa: ANN202
+    """One read: the nonce's earlier answer, the point and whether the user may scan there, and
+    the claim the code names with its campaign and school (each part None when absent)."""
+    parsed = security.parse_scanned_code(code) if code is not None else None
+    code_col = Claim.token if parsed is None or parsed[0] == "token" else Claim.short_code
+    stmt = (
+        select(
+            Scan.code_hash.label("stored_hash"),
+            Scan.response.label("stored_response"),
+            Location.kind.label("point_kind"),
+            Location.active.label("point_active"),
+            exists()
+            .where(VolunteerPoint.user_id == user_id, VolunteerPoint.location_id == Location.id)
+            .label("assigned"),
+            *_CLAIM_COLUMNS,
+        )
+        .select_from(_ONE)
+        .outerjoin(
+            Scan,
+            and_(Scan.user_id == user_id, Scan.nonce == nonce, Scan.result != "nonce_reused"),
+        )
+        .outerjoin(Location, Location.id == (location_id or -1))
+        .outerjoin(Claim, code_col == (parsed[1] if parsed else ""))
+        .outerjoin(Campaign, Campaign.id == Claim.campaign_id)
+        .outerjoin(School, School.id == Claim.school_id)
+    )
+    return session.execute(stmt).one()
+
+
+def _target(session: Session, attempt: _Scan, look) -> Target | str:  # noqa: ANN001
+    if attempt.run_stop_id is not None:
+        for resolver in run_stop_resolvers:
+            return resolver(session, attempt.run_stop_id, attempt.user)
+        return "unknown_point"
+    return _point_target(look, attempt.user, attempt.location_id)
+
+
+def _point_target(look, user: User, location_id: int | None) -> Target | str:  # noqa: ANN001
+    if look.point_kind != LocationKind.pickup_point or not look.point_active:
+        return "unknown_point"
+    if user.role != Role.diplomat and not look.assigned:
+        return "not_your_point"
+    return Target(location_id=location_id)
+
+
+def point_target(session: Session, user: User, location_id: int) -> Target | str:
+    """Whether a user may scan at a pickup point: its Target, or why not."""
+    return _point_target(_lookup(session, user.id, "", location_id, None), user, location_id)
 
 
 def _claim_summary(c) -> dict:  # noqa: ANN001
@@ -316,33 +399,17 @@ def _claim_summary(c) -> dict:  # noqa: ANN001
     }
 
 
-def _decide(
-    session: Session,
-    code: str,
-    user: User,
-    location_id: int | None,
-    run_stop_id: int | None,
-    scanned_at: datetime,
-    now: datetime,
-) -> tuple[dict, int | None, int | None, Callable[[], None] | None]:
-    """(answer, claim id, location id for the scan row, the stock issue still to apply)."""
-    target = resolve_target(session, user, location_id, run_stop_id)
-    if isinstance(target, str):
-        known = target != "unknown_point" and run_stop_id is None
-        return _answer(target), None, location_id if known else None, None
-    c = _find_claim(session, code)
-    if c is None or (target.claim_id is not None and c.id != target.claim_id):
-        return _answer("invalid"), None, target.location_id, None
+def _refusal(session: Session, c, target: Target) -> dict | None:  # noqa: ANN001
+    """Why this claim's kit cannot be handed over here, or None when it can."""
     summary = _claim_summary(c)
-    loc = target.location_id
     if c.status == "handed_over":
-        return _handed_over_answer(session, c.id, summary), c.id, loc, None
+        return _handed_over_answer(session, c.id, summary)
     if c.status in ("cancelled", "expired"):
-        return _answer("cancelled", summary), c.id, loc, None
+        return _answer("cancelled", summary)
     if c.campaign_status == "closed":
-        return _answer("campaign_closed", summary), c.id, loc, None
+        return _answer("campaign_closed", summary)
     if c.status not in target.statuses:
-        return _answer("not_ready", summary, status=c.status), c.id, loc, None
+        return _answer("not_ready", summary, status=c.status)
     if target.claim_id is None and c.reserved_location_id != target.location_id:
         where = session.get(Location, c.reserved_location_id) if c.reserved_location_id else None
         body = _answer("wrong_point", summary, location=where.name_en if where else "?")
@@ -353,13 +420,8 @@ def _decide(
                 "name_en": where.name_en,
                 "address": where.address,
             }
-        return body, c.id, loc, None
-    at = min(scanned_at, now)
-    if not hand_over(session, claim=c, target=target, user_id=user.id, at=at):
-        # Another scan won between our read and our update.
-        return _handed_over_answer(session, c.id, summary), c.id, loc, None
-    summary["kit"] = kit_contents(session, item_id=c.reserved_item_id or c.kit_item_id, kits=c.kits)
-    return _answer("ok", summary, kits=c.kits), c.id, loc, None
+        return body
+    return None
 
 
 def hand_over(

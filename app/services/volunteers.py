@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from app.errors import N_, Forbidden, Invalid, NotFound
-from app.services.pickup import resolve_target
+from app.services.pickup import point_target
 from models.claims import VolunteerPoint
 from models.inventory import Location, LocationKind
 from models.users import Role, User
@@ -109,7 +109,7 @@ def assignments(*, session: Session) -> dict[int, set[int]]:
 
 def may_scan_at(*, session: Session, user: User, location_id: int) -> bool:
     """Whether a user may scan (and see the counters) at a pickup point."""
-    return resolve_target(session, user, location_id, None) not in (
+    return point_target(session, user, location_id) not in (
         "not_your_point",
         "unknown_point",
     )

@@ -34,7 +34,7 @@ def redeem(body: ScanIn, request: Request, session: SessionDep, user: ScanUser) 
 
     Always 200 with `result` for outcomes at the table (scanners want the body); the same nonce
     again returns the first answer. A nonce reused with another code answers 409 with
-    `result: nonce_reused` and is not recorded (the nonce names the first attempt, which is).
+    `result: nonce_reused`; that attempt is recorded too, and the nonce keeps naming its first.
     """
     answer = pickup.redeem(
         session=session,

@@ -80,9 +80,21 @@ def test_same_nonce_returns_first_answer_and_records_nothing(session):
     second = scan(session, w, c.token, nonce="n-1")
     assert first == second and first["result"] == "ok"
     assert count(session, Scan) == 1
-    reused = scan(session, w, "not-a-code", nonce="n-1")
-    assert reused["result"] == "nonce_reused"
-    assert count(session, Scan) == 1
+    # the nonce with another code is refused and recorded, each time
+    other_code = pf.claim(session, w).token
+    for _ in range(2):
+        reused = scan(session, w, other_code, nonce="n-1")
+        assert reused["result"] == "nonce_reused" and not reused["ok"]
+    rows = session.scalars(select(Scan).where(Scan.nonce == "n-1").order_by(Scan.id)).all()
+    assert [r.result for r in rows] == ["ok", "nonce_reused", "nonce_reused"]
+    assert rows[1].code_hash == pickup.code_hash(other_code) != rows[0].code_hash
+    assert session.get(Claim, c.id).status == "handed_over"
+    assert (
+        session.scalars(select(Claim.status).where(Claim.token == other_code)).one() == "allocated"
+    )
+    # the nonce still names its first attempt
+    assert scan(session, w, c.token, nonce="n-1") == first
+    assert count(session, Scan) == 3
     # another volunteer's nonce space is separate
     other = pf.claim(session, w)
     assert scan(session, w, other.token, nonce="n-1", user=w.diplomat)["result"] == "ok"

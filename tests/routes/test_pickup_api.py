@@ -50,10 +50,13 @@ def test_redeem_over_the_api(client):
     # retry: same answer, nothing new recorded
     again = client.post("/api/v1/scans", json=body(c.token, w.point.id, "n1"), headers=vol)
     assert again.json() == r.json() and scans(client) == 1
-    # the nonce with another code: 409 in the same shape, not recorded
+    # the nonce with another code: 409 in the same shape, recorded as an attempt of its own
     reused = client.post("/api/v1/scans", json=body("XYZ", w.point.id, "n1"), headers=vol)
     assert reused.status_code == 409 and reused.json()["result"] == "nonce_reused"
-    assert scans(client) == 1
+    assert scans(client) == 2
+    # and the nonce still names its first attempt
+    again = client.post("/api/v1/scans", json=body(c.token, w.point.id, "n1"), headers=vol)
+    assert again.json() == r.json() and scans(client) == 2
     # Chinese for the Chinese page
     zh = client.post(
         "/api/v1/scans",
@@ -65,7 +68,7 @@ def test_redeem_over_the_api(client):
     # bad point: answered in the body, recorded
     r = client.post("/api/v1/scans", json=body(c.token, w.other_point.id), headers=vol)
     assert r.status_code == 200 and r.json()["result"] == "not_your_point"
-    assert scans(client) == 3
+    assert scans(client) == 4
 
 
 def test_malformed_scans_are_422_and_change_nothing(client):
