@@ -61,6 +61,18 @@ def _sqlite_pragmas(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
+def autocommit_reads(session: Session) -> None:
+    """Run what this session does next, until its next commit, one statement at a time.
+
+    On PostgreSQL the connection is taken in autocommit: a read, or a single-statement write
+    such as a rate-limit counter, is one round trip with no BEGIN or COMMIT, and any row lock it
+    takes is released when the statement ends. Call it only before the session's transaction
+    has begun; what follows the next commit is transactional again. SQLite is left as it is.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session for scripts and the CLI; the caller commits."""

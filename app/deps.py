@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app import security
-from app.db import SessionDep, write_intent
+from app.db import SessionDep, autocommit_reads, write_intent
 from app.errors import N_, Forbidden, Unauthorized
 from app.services import accounts
 from app.web import CSRF_COOKIE, SESSION_COOKIE
@@ -50,6 +50,23 @@ async def check_csrf(request: Request) -> None:
         )
 
 
+def bearer_refused(session: SessionDep, raw: str) -> Unauthorized:
+    """The 401 for a bearer token that is not (or no longer) valid, saying which."""
+    state = accounts.token_state(session=session, raw=raw, kind="api")
+    _end_read(session)
+    reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
+    return Unauthorized(
+        f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
+        code=f"token_{state}",
+    )
+
+
+async def bearer(request: Request) -> str | None:
+    """The bearer token as sent, unchecked: for an endpoint whose service verifies it in its
+    own first read (the scan endpoint), saving a round trip. No database work here."""
+    return bearer_token(request)
+
+
 def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     raw = request.cookies.get(SESSION_COOKIE)
     user = accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
@@ -78,8 +95,7 @@ def _read_only(dependency):  # noqa: ANN001, ANN202
     @functools.wraps(dependency)
     def wrapper(request: Request, session: SessionDep):  # noqa: ANN202
         token = write_intent.set(False)
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        autocommit_reads(session)
         try:
             return dependency(request, session)
         finally:
@@ -105,13 +121,7 @@ def api_user(request: Request, session: SessionDep) -> User:
     if raw:
         user = accounts.user_for_token(session=session, raw=raw, kind="api")
         if user is None:
-            state = accounts.token_state(session=session, raw=raw, kind="api")
-            _end_read(session)
-            reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
-            raise Unauthorized(
-                f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
-                code=f"token_{state}",
-            )
+            raise bearer_refused(session, raw)
         _end_read(session)
         _act_as(session, user)
         request.state.user = user

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from app import security
+from app.db import autocommit_reads
 from app.errors import N_, Forbidden, Invalid, NotFound
 from app.services import audit, ledger
 from app.services.ledger import Delta, OutOfStock
@@ -29,7 +30,7 @@ from models.campaigns import Campaign
 from models.claims import Claim, ClaimEvent, Scan, VolunteerPoint
 from models.inventory import Item, Location, LocationKind, RecipeLine
 from models.schools import School
-from models.users import Role, User
+from models.users import Role, User, UserToken
 
 log = logging.getLogger("kitrun.pickup")
 
@@ -95,6 +96,10 @@ class Target:
     )
 
 
+class TokenRefused(Exception):
+    """The bearer token given to redeem is unknown, expired or revoked (the caller says 401)."""
+
+
 # The delivery-runs service registers a resolver: (session, run_stop_id, user) -> Target, or a
 # result code ("unknown_point", "not_your_point") when the stop cannot be scanned by this user.
 run_stop_resolvers: list[Callable[[Session, int, User], Target | str]] = []
@@ -129,10 +134,11 @@ class _Scan:
     nonce: str
     scanned_at: datetime
     now: datetime
-    user: User
+    user: User | None
     location_id: int | None
     run_stop_id: int | None
     delayed: bool
+    bearer_hash: str | None = None  # the caller is this API token's owner, not yet known
 
 
 def redeem(
@@ -141,12 +147,16 @@ def redeem(
     code: str,
     nonce: str,
     scanned_at: datetime,
-    user: User,
+    user: User | None = None,
+    bearer: str | None = None,
     location_id: int | None = None,
     run_stop_id: int | None = None,
     queued: bool = False,
 ) -> dict:
     """Redeem a scanned code at a point (or run stop): hand the kit over at most once.
+
+    The caller is `user`, or the owner of the API token `bearer`, which is then verified in the
+    same read as the rest (TokenRefused when it is not valid).
 
     Returns the answer dict (`result`, `params`, `claim`, ...). A retry with the same nonce
     returns the first answer and records nothing; the same nonce with another code answers
@@ -163,6 +173,8 @@ def redeem(
         raise Invalid(N_("The nonce must be 1 to 64 characters."))
     if scanned_at.tzinfo is None:
         raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
+    if (user is None) == (bearer is None):
+        raise ValueError("redeem needs a user or a bearer token")
     now = utcnow()
     scanned_at = min(scanned_at, now + _CLOCK_SKEW)
     attempt = _Scan(
@@ -174,16 +186,17 @@ def redeem(
         location_id=location_id,
         run_stop_id=run_stop_id,
         delayed=queued or now - scanned_at > OFFLINE_AFTER,
+        bearer_hash=security.token_hash(bearer) if bearer is not None else None,
     )
     fast = run_stop_id is None and session.get_bind().dialect.name == "postgresql"
-    if fast and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if fast:
+        autocommit_reads(session)
     try:
         return _redeem(session, code, attempt, fast)
     except IntegrityError:
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
-        look = _lookup(session, user.id, nonce, None, None)
+        look = _lookup(session, attempt, None)
         session.rollback()
         if look.stored_hash is None:
             raise
@@ -193,7 +206,13 @@ def redeem(
 
 
 def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
-    look = _lookup(session, attempt.user.id, attempt.nonce, attempt.location_id, code)
+    look = _lookup(session, attempt, code)
+    if attempt.user is None:
+        if look.caller_id is None:
+            session.rollback()
+            raise TokenRefused()
+        attempt.user = User(id=look.caller_id, role=look.caller_role, username="")
+        session.info["actor_id"] = look.caller_id  # ORM changes (SQLite path) are theirs
     if look.stored_hash is not None:
         if look.stored_hash == attempt.digest:
             session.rollback()
@@ -341,28 +360,50 @@ _CLAIM_COLUMNS = (
 _ONE = select(literal(1).label("one")).subquery("one")
 
 
-def _lookup(session: Session, user_id: int, nonce: str, location_id: int | None, code: str | None):  # noqa: ANN202
-    """One read: the nonce's earlier answer, the point and whether the user may scan there, and
-    the claim the code names with its campaign and school (each part None when absent)."""
+def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
+    """One read: the caller (when known by a bearer token), the nonce's earlier answer, the
+    point and whether the caller may scan there, and the claim the code names with its
+    campaign and school (each part None when absent)."""
     parsed = security.parse_scanned_code(code) if code is not None else None
     code_col = Claim.token if parsed is None or parsed[0] == "token" else Claim.short_code
+    if attempt.bearer_hash is not None:
+        caller = (User.id, User.role)
+        caller_id = User.id
+    else:
+        caller = (literal(attempt.user.id), literal(str(attempt.user.role)))
+        caller_id = attempt.user.id
+    stmt = select(
+        caller[0].label("caller_id"),
+        caller[1].label("caller_role"),
+        Scan.code_hash.label("stored_hash"),
+        Scan.response.label("stored_response"),
+        Location.kind.label("point_kind"),
+        Location.active.label("point_active"),
+        exists()
+        .where(VolunteerPoint.user_id == caller_id, VolunteerPoint.location_id == Location.id)
+        .label("assigned"),
+        *_CLAIM_COLUMNS,
+    ).select_from(_ONE)
+    if attempt.bearer_hash is not None:
+        stmt = stmt.outerjoin(
+            UserToken,
+            and_(
+                UserToken.token_hash == attempt.bearer_hash,
+                UserToken.kind == "api",
+                UserToken.revoked_at.is_(None),
+                UserToken.expires_at > attempt.now,
+            ),
+        ).outerjoin(User, and_(User.id == UserToken.user_id, User.active))
     stmt = (
-        select(
-            Scan.code_hash.label("stored_hash"),
-            Scan.response.label("stored_response"),
-            Location.kind.label("point_kind"),
-            Location.active.label("point_active"),
-            exists()
-            .where(VolunteerPoint.user_id == user_id, VolunteerPoint.location_id == Location.id)
-            .label("assigned"),
-            *_CLAIM_COLUMNS,
-        )
-        .select_from(_ONE)
-        .outerjoin(
+        stmt.outerjoin(
             Scan,
-            and_(Scan.user_id == user_id, Scan.nonce == nonce, Scan.result != "nonce_reused"),
+            and_(
+                Scan.user_id == caller_id,
+                Scan.nonce == attempt.nonce,
+                Scan.result != "nonce_reused",
+            ),
         )
-        .outerjoin(Location, Location.id == (location_id or -1))
+        .outerjoin(Location, Location.id == (attempt.location_id or -1))
         .outerjoin(Claim, code_col == (parsed[1] if parsed else ""))
         .outerjoin(Campaign, Campaign.id == Claim.campaign_id)
         .outerjoin(School, School.id == Claim.school_id)
@@ -388,7 +429,8 @@ def _point_target(look, user: User, location_id: int | None) -> Target | str:  #
 
 def point_target(session: Session, user: User, location_id: int) -> Target | str:
     """Whether a user may scan at a pickup point: its Target, or why not."""
-    return _point_target(_lookup(session, user.id, "", location_id, None), user, location_id)
+    probe = _Scan("", "", utcnow(), utcnow(), user, location_id, None, False)
+    return _point_target(_lookup(session, probe, None), user, location_id)
 
 
 def _claim_summary(c) -> dict:  # noqa: ANN001

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
+from app.db import SessionDep, autocommit_reads
 from app.deps import ApiDiplomat
 from app.services import campaigns, claim_views, claims
 from models.base import Page
@@ -16,6 +16,9 @@ router = APIRouter(tags=["claims"])
 @router.post("/campaigns/{public_id}/claims", response_model=ClaimStatusPublic, status_code=201)
 def submit_claim(public_id: str, body: ClaimIn, request: Request, session: SessionDep) -> dict:
     """A student's claim (public, rate limited). `public_id` is the campaign's public id."""
+    # The campaign read and the rate-limit counters run as single statements; the claim itself
+    # is then one transaction (app/services/claims.py).
+    autocommit_reads(session)
     campaign = campaigns.by_public_id(session=session, public_id=public_id)
     claim = claims.submit(
         session=session,

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import select
 
-from app.db import SessionDep
+from app.db import SessionDep, autocommit_reads
 from app.errors import DomainError
 from app.services import campaigns, claim_views, claims
 from app.web import gettext, render
@@ -100,6 +100,7 @@ def claim_submit(
     consent: Annotated[bool, Form()] = False,
     website: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    autocommit_reads(session)  # as the API: campaign read and rate limits, then one transaction
     campaign = campaigns.by_public_id(session=session, public_id=public_id)
     _ = gettext(request)
     form = {k: v for k, v in locals().items() if k in FIELDS}

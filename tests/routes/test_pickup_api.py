@@ -8,6 +8,7 @@ import qrcode
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.services import accounts
 from models.claims import Claim, Scan
 from tests import pickup_factories as pf
 from tests.factories import PASSWORD
@@ -89,6 +90,28 @@ def test_malformed_scans_are_422_and_change_nothing(client):
         assert r.json()["error"]["code"] == "validation_error"
     assert scans(client) == 0
     assert client.post("/api/v1/scans", json=body(c.token, w.point.id)).status_code == 401
+
+
+def test_scan_bearer_token_is_checked_in_the_same_read(client):
+    w, c = setup(client)
+    vol = bearer(client, "vol")
+    unknown = {"Authorization": "Bearer not-a-token-of-ours"}
+    r = client.post("/api/v1/scans", json=body(c.token, w.point.id), headers=unknown)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "token_unknown"
+    raw = vol["Authorization"].split()[1]
+    with Session(client.app.state.engine) as s:
+        accounts.revoke_token(session=s, raw=raw)
+    r = client.post("/api/v1/scans", json=body(c.token, w.point.id), headers=vol)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
+    assert scans(client) == 0
+    with Session(client.app.state.engine) as s:
+        assert s.get(Claim, c.id).status == "allocated"
+    # a fresh token works, and its owner is the one recorded
+    r = client.post("/api/v1/scans", json=body(c.token, w.point.id), headers=bearer(client, "vol"))
+    assert r.json()["result"] == "ok"
+    with Session(client.app.state.engine) as s:
+        assert s.get(Claim, c.id).handed_over_by == w.volunteer.id
+        assert s.execute(select(Scan.user_id)).scalar_one() == w.volunteer.id
 
 
 def test_log_csv_undo_counters_and_points(client):
