@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.harness import fresh_database, kitrun, serve  # noqa: E402
+from bench.harness import CpuMeter, fresh_database, kitrun, serve  # noqa: E402
 
 
 def seed(url: str, students: int) -> dict:
@@ -116,8 +116,7 @@ def _client(job: dict, out: mp.Queue) -> None:
         mine, seen, i = [], {}, 0
         with httpx.Client(base_url=job["url"], timeout=60) as c:
             c.get("/healthz")
-            while time.time() < job["start_at"]:
-                time.sleep(0.001)
+            time.sleep(max(0.0, job["start_at"] - time.time()))  # one sleep: no CPU spent waiting
             while time.time() < job["start_at"] + job["seconds"]:
                 t0 = time.perf_counter()
                 if job["kind"] == "claim":
@@ -182,6 +181,7 @@ def load(
         proc.join()
     q = statistics.quantiles(sorted(lat), n=100)
     return {
+        "requests": len(lat),
         "per_s": len(lat) / seconds,
         "p50_ms": q[49] * 1000,
         "p99_ms": q[98] * 1000,
@@ -206,8 +206,10 @@ def main() -> None:
         per = args.students // args.clients
         numbers = [list(range(i * per, (i + 1) * per)) for i in range(args.clients)]
         with serve(env, args.workers) as base:
-            trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
-            claims = load("claim", base, info, numbers, args.seconds, args.processes)
+            with CpuMeter(base, url) as trivial_cpu:
+                trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
+            with CpuMeter(base, url) as claims_cpu:
+                claims = load("claim", base, info, numbers, args.seconds, args.processes)
         check = kitrun(env, "stock", "check")
 
     print(
@@ -219,6 +221,9 @@ def main() -> None:
         print(
             f"{label:<34}{r['per_s']:>8.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}  {r['results']}"
         )
+    print("CPU per request (server processes, their PostgreSQL backends, the load generator):")
+    print(f"  GET /healthz: {trivial_cpu.per_request(trivial['requests'])}")
+    print(f"  POST claims:  {claims_cpu.per_request(claims['requests'])}")
     ratio = claims["per_s"] / trivial["per_s"]
     print(
         f"claims/s ÷ healthz/s = {ratio:.0%} (target ≥ 50%); claim p99 "
