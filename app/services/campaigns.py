@@ -195,13 +195,19 @@ def slots(*, session: Session, location_id: int | None = None, upcoming: bool = 
     return list(session.exec(q.order_by(PickupSlot.starts_at, PickupSlot.id)).all())
 
 
-def book_slot(session: Session, *, slot_id: int, location_id: int) -> PickupSlot:
-    """Take one place in a slot with a conditional update (never above capacity)."""
+def check_slot(session: Session, *, slot_id: int, location_id: int) -> PickupSlot:
+    """The slot, when it belongs to the pickup point and is not over (400 otherwise)."""
     slot = session.get(PickupSlot, slot_id)
     if slot is None or slot.location_id != location_id:
         raise Invalid(N_("Choose a time slot of the chosen pickup point."))
     if slot.ends_at <= utcnow():
         raise Invalid(N_("That time slot is over; choose another."))
+    return slot
+
+
+def book_slot(session: Session, *, slot_id: int, location_id: int) -> PickupSlot:
+    """Take one place in a slot with a conditional update (never above capacity)."""
+    slot = check_slot(session, slot_id=slot_id, location_id=location_id)
     t = PickupSlot.__table__.c
     result = session.execute(
         update(PickupSlot)

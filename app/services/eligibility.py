@@ -6,15 +6,17 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
+from sqlalchemy import and_, exists, literal
 from sqlmodel import Session, select
 
 from app.errors import N_, Conflict, Invalid
 from app.services import campaigns, rosters
-from models.campaigns import Campaign
+from models.campaigns import Campaign, CampaignSchool
 from models.claims import Claim, ClaimIn
 from models.inventory import Location, LocationKind
-from models.schools import School
+from models.schools import RosterEntry, School
 
 EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 
@@ -66,22 +68,78 @@ def student_key(school_id: int, student_number: str, email: str) -> str:
     return f"email:{email.strip().lower()}"
 
 
+_ONE = select(literal(1).label("one")).subquery("one")
+_DEAD = ("rejected", "cancelled", "expired")
+
+
+def _live(campaign_id: int, key: str):  # noqa: ANN202
+    return (
+        exists()
+        .where(
+            Claim.campaign_id == campaign_id,
+            Claim.student_key == key,
+            Claim.status.not_in(_DEAD),
+        )
+        .label("live")
+    )
+
+
+def facts(session: Session, campaign: Campaign, data: ClaimIn):  # noqa: ANN201
+    """Everything the rules read about a claim, in one statement: the school's mode in the
+    campaign, the school, the roster entry with the student number, whether a live claim
+    exists under either possible student key, and the chosen pickup point (None when absent)."""
+    number = rosters.normalize_student_number(data.student_number.strip())
+    email = data.email.strip().lower()
+    stmt = (
+        select(
+            CampaignSchool.verification.label("mode"),
+            School.id.label("school_id"),
+            School.name_en.label("school_name_en"),
+            School.in_district,
+            School.email_domains,
+            RosterEntry.birth_date.label("roster_birth_date"),
+            RosterEntry.name_norm.label("roster_name_norm"),
+            _live(campaign.id, student_key(data.school_id, data.student_number, "")).label(
+                "live_by_number"
+            ),
+            _live(campaign.id, student_key(data.school_id, "", email)).label("live_by_email"),
+            Location.kind.label("point_kind"),
+            Location.active.label("point_active"),
+            Location.name_en.label("point_name_en"),
+        )
+        .select_from(_ONE)
+        .outerjoin(
+            CampaignSchool,
+            and_(
+                CampaignSchool.campaign_id == campaign.id,
+                CampaignSchool.school_id == data.school_id,
+            ),
+        )
+        .outerjoin(School, School.id == data.school_id)
+        .outerjoin(
+            RosterEntry,
+            and_(RosterEntry.school_id == data.school_id, RosterEntry.student_number == number),
+        )
+        .outerjoin(Location, Location.id == (data.pickup_location_id or -1))
+    )
+    return session.execute(stmt).one()
+
+
 def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) -> Decision:
     """Check a claim against the campaign's rules; raise a 4xx naming the first failed rule."""
     reasons = [reason("campaign_open", N_("The campaign is open."))]
     campaigns.ensure_open(campaign)
     if not data.consent:
         raise Invalid(N_("Please agree to the use of your data for the distribution."))
-    modes = campaigns.school_modes(session=session, campaign_id=campaign.id)
-    school = session.get(School, data.school_id)
-    if school is None or data.school_id not in modes or not school.in_district:
+    f = facts(session, campaign, data)
+    if f.school_id is None or f.mode is None or not f.in_district:
         raise NotEligible(N_("This school is not part of this campaign."))
-    mode = modes[data.school_id]
+    mode = f.mode
     reasons.append(
         reason(
             "school_eligible",
             N_("{school} takes part ({mode} check)."),
-            school=school.name_en,
+            school=f.school_name_en,
             mode=mode,
         )
     )
@@ -96,14 +154,8 @@ def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) 
         if not number:
             raise Invalid(N_("Give your student number."))
         names = [n for n in (data.name_zh, data.name_latin) if n.strip()]
-        entry = rosters.match_student(
-            session=session,
-            school_id=school.id,
-            student_number=number,
-            birth_date=data.birth_date,
-            names=names,
-        )
-        if entry is None:
+        entry = SimpleNamespace(birth_date=f.roster_birth_date, name_norm=f.roster_name_norm)
+        if f.roster_birth_date is None or not rosters.entry_matches(entry, data.birth_date, names):
             raise NotEligible(
                 N_(
                     "We could not find you on your school's list: check your student number, "
@@ -116,10 +168,10 @@ def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) 
     elif mode == "email":
         if not email:
             raise Invalid(N_("Give your school e-mail address."))
-        if not _domain_of(school, email):
+        if not _domain_of(f.email_domains, email):
             raise NotEligible(
                 N_("Use your e-mail address at your school ({domains})."),
-                params={"domains": school.email_domains or "-"},
+                params={"domains": f.email_domains or "-"},
                 code="email_domain",
             )
         reasons.append(
@@ -129,19 +181,13 @@ def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) 
         if not number and not email:
             raise Invalid(N_("Give your student number or your school e-mail address."))
         reasons.append(reason("manual_pending", N_("Waiting for review by consular staff.")))
-    key = student_key(school.id, number if mode != "email" else "", email)
-    live = session.exec(
-        select(Claim.id).where(
-            Claim.campaign_id == campaign.id,
-            Claim.student_key == key,
-            Claim.status.not_in(("rejected", "cancelled", "expired")),
-        )
-    ).first()
-    if live is not None:
+    key = student_key(data.school_id, number if mode != "email" else "", email)
+    live = f.live_by_number if key == student_key(data.school_id, number, "") else f.live_by_email
+    if live:
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign."))
     reasons.append(reason("first_claim", N_("No earlier claim in this campaign.")))
     is_minor = age_on(data.birth_date, today) < 18
-    delivery_reason, location_id = _fulfilment(session, campaign, data, is_minor, reasons)
+    delivery_reason, location_id = _fulfilment(session, campaign, data, f, is_minor, reasons)
     return Decision(
         student_key=key,
         verification=mode,
@@ -153,21 +199,25 @@ def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) 
     )
 
 
-def _domain_of(school: School, email: str) -> bool:
+def _domain_of(email_domains: str, email: str) -> bool:
     domain = email.rsplit("@", 1)[-1]
-    domains = [d.strip().lower() for d in school.email_domains.split(",") if d.strip()]
+    domains = [d.strip().lower() for d in (email_domains or "").split(",") if d.strip()]
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _fulfilment(
-    session: Session, campaign: Campaign, data: ClaimIn, is_minor: bool, reasons: list[dict]
+    session: Session,
+    campaign: Campaign,
+    data: ClaimIn,
+    f,  # noqa: ANN001
+    is_minor: bool,
+    reasons: list[dict],
 ) -> tuple[str | None, int]:
     if data.fulfilment == "pickup":
-        loc = session.get(Location, data.pickup_location_id) if data.pickup_location_id else None
-        if loc is None or loc.kind != LocationKind.pickup_point or not loc.active:
+        if f.point_kind != LocationKind.pickup_point or not f.point_active:
             raise Invalid(N_("Choose a pickup point."))
-        reasons.append(reason("pickup", N_("Pickup at {point}."), point=loc.name_en))
-        return None, loc.id
+        reasons.append(reason("pickup", N_("Pickup at {point}."), point=f.point_name_en))
+        return None, data.pickup_location_id
     if campaign.depot_location_id is None:
         raise Invalid(N_("This campaign has no deliveries; choose a pickup point."))
     if data.lat is None or data.lon is None or not data.address.strip():

@@ -204,10 +204,15 @@ def match_student(
             RosterEntry.school_id == school_id, RosterEntry.student_number == number
         )
     ).first()
-    if entry is None or entry.birth_date != birth_date:
-        return None
+    return entry if entry is not None and entry_matches(entry, birth_date, names) else None
+
+
+def entry_matches(entry, birth_date: date, names: list[str]) -> bool:  # noqa: ANN001
+    """Whether a roster entry (anything with birth_date and name_norm) is this student."""
+    if entry.birth_date != birth_date:
+        return False
     wanted = set().union(*(_name_variants(n) for n in names if n)) if names else set()
-    return entry if entry.name_norm in wanted else None
+    return entry.name_norm in wanted
 
 
 def roster_has_email(*, session: Session, school_id: int, email: str) -> bool:
