@@ -478,6 +478,8 @@ def hand_over(
     """Conditionally mark a claim handed over; None when another scan won.
 
     Part of the caller's transaction; a run stop closes its claim through the same function.
+    On PostgreSQL a scan at a pickup point runs the same steps in SQL (`kitrun_hand_over`,
+    migration b7e1c2d3f405): a change here must be made there too.
     Returns the ledger issue of the reserved kit, already applied with issue_now, else for the
     caller to apply just before committing.
     """
