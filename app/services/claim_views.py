@@ -90,22 +90,37 @@ def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User |
 def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
     """What the student sees on the status page (and the API gives the token's holder)."""
     zh = locale == "zh_CN"
-    campaign = session.get(Campaign, claim.campaign_id)
-    school = session.get(School, claim.school_id)
-    point = session.get(Location, claim.pickup_location_id) if claim.pickup_location_id else None
-    slot = session.get(PickupSlot, claim.slot_id) if claim.slot_id else None
+    # One read for the names around the claim (campaign, school, pickup point, slot).
+    names = session.execute(
+        select(
+            Campaign.name_zh.label("campaign_zh"),
+            Campaign.name_en.label("campaign_en"),
+            School.name_zh.label("school_zh"),
+            School.name_en.label("school_en"),
+            Location.name_zh.label("point_zh"),
+            Location.name_en.label("point_en"),
+            PickupSlot.starts_at,
+            PickupSlot.ends_at,
+        )
+        .select_from(Campaign)
+        .join(School, School.id == claim.school_id)
+        .outerjoin(Location, Location.id == (claim.pickup_location_id or -1))
+        .outerjoin(PickupSlot, PickupSlot.id == (claim.slot_id or -1))
+        .where(Campaign.id == claim.campaign_id)
+    ).one()
+    point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
     return {
         "status": claim.status,
         "short_code": format_short_code(claim.short_code),
         "token": claim.token,
-        "campaign": campaign.name_zh if zh else campaign.name_en,
-        "school": school.name_zh if zh else school.name_en,
+        "campaign": names.campaign_zh if zh else names.campaign_en,
+        "school": names.school_zh if zh else names.school_en,
         "name_latin": claim.name_latin,
         "fulfilment": claim.fulfilment,
-        "pickup_point": (point.name_zh if zh else point.name_en) if point else None,
+        "pickup_point": point,
         "slot": (
-            f"{to_local(slot.starts_at, tz):%Y-%m-%d %H:%M}–{to_local(slot.ends_at, tz):%H:%M}"
-            if slot
+            f"{to_local(names.starts_at, tz):%Y-%m-%d %H:%M}–{to_local(names.ends_at, tz):%H:%M}"
+            if names.starts_at is not None
             else None
         ),
         "waitlist_position": claims_service.waitlist_position(session, claim),

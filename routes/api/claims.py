@@ -28,6 +28,7 @@ def submit_claim(public_id: str, body: ClaimIn, request: Request, session: Sessi
         locale=request.state.locale,
         address=request.client.host if request.client else "?",
     )
+    autocommit_reads(session)  # the answer's one read
     return claim_views.holder_view(
         session=session,
         claim=claim,
