@@ -73,6 +73,13 @@ def autocommit_reads(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def in_autocommit(session: Session) -> bool:
+    """Whether the session's current connection runs each statement as its own transaction."""
+    if not session.in_transaction():
+        return False
+    return session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session for scripts and the CLI; the caller commits."""

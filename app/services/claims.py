@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app import mail, security
 from app.config import Settings
-from app.db import autocommit_reads
+from app.db import autocommit_reads, in_autocommit
 from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
 from app.services import audit, campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
@@ -234,7 +234,8 @@ def _limit(session: Session, settings: Settings, limits: dict[str, int]) -> None
     counts = ratelimit.hit_many(
         session, list(limits), window_seconds=settings.claim_rate_window_seconds
     )
-    session.commit()
+    if not in_autocommit(session):  # (in autocommit it is stored; keep the connection)
+        session.commit()
     if any(counts[k] > limit for k, limit in limits.items()):
         raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
 
