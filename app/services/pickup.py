@@ -8,6 +8,7 @@ returns the stored answer and records nothing new.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -16,7 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, insert, literal, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
@@ -365,16 +377,32 @@ def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
     point and whether the caller may scan there, and the claim the code names with its
     campaign and school (each part None when absent)."""
     parsed = security.parse_scanned_code(code) if code is not None else None
-    code_col = Claim.token if parsed is None or parsed[0] == "token" else Claim.short_code
-    if attempt.bearer_hash is not None:
-        caller = (User.id, User.role)
-        caller_id = User.id
+    by_bearer = attempt.bearer_hash is not None
+    params = {
+        "nonce": attempt.nonce,
+        "location_id": attempt.location_id or -1,
+        "code": parsed[1] if parsed else "",
+    }
+    if by_bearer:
+        params.update(bearer_hash=attempt.bearer_hash, now=attempt.now)
     else:
-        caller = (literal(attempt.user.id), literal(str(attempt.user.role)))
-        caller_id = attempt.user.id
+        params.update(caller_id=attempt.user.id, caller_role=str(attempt.user.role))
+    stmt = _lookup_statement(by_bearer, parsed is not None and parsed[0] == "short")
+    return session.execute(stmt, params).one()
+
+
+@functools.cache
+def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
+    """The lookup, built once per shape (the scan endpoint's hot path)."""
+    code_col = Claim.short_code if by_short_code else Claim.token
+    if by_bearer:
+        caller_id, caller_role = User.id, User.role
+    else:
+        caller_id = bindparam("caller_id", type_=Integer)
+        caller_role = bindparam("caller_role", type_=String)
     stmt = select(
-        caller[0].label("caller_id"),
-        caller[1].label("caller_role"),
+        caller_id.label("caller_id"),
+        caller_role.label("caller_role"),
         Scan.code_hash.label("stored_hash"),
         Scan.response.label("stored_response"),
         Location.kind.label("point_kind"),
@@ -384,31 +412,30 @@ def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
         .label("assigned"),
         *_CLAIM_COLUMNS,
     ).select_from(_ONE)
-    if attempt.bearer_hash is not None:
+    if by_bearer:
         stmt = stmt.outerjoin(
             UserToken,
             and_(
-                UserToken.token_hash == attempt.bearer_hash,
+                UserToken.token_hash == bindparam("bearer_hash"),
                 UserToken.kind == "api",
                 UserToken.revoked_at.is_(None),
-                UserToken.expires_at > attempt.now,
+                UserToken.expires_at > bindparam("now", type_=UserToken.expires_at.type),
             ),
         ).outerjoin(User, and_(User.id == UserToken.user_id, User.active))
-    stmt = (
+    return (
         stmt.outerjoin(
             Scan,
             and_(
                 Scan.user_id == caller_id,
-                Scan.nonce == attempt.nonce,
+                Scan.nonce == bindparam("nonce"),
                 Scan.result != "nonce_reused",
             ),
         )
-        .outerjoin(Location, Location.id == (attempt.location_id or -1))
-        .outerjoin(Claim, code_col == (parsed[1] if parsed else ""))
+        .outerjoin(Location, Location.id == bindparam("location_id"))
+        .outerjoin(Claim, code_col == bindparam("code"))
         .outerjoin(Campaign, Campaign.id == Claim.campaign_id)
         .outerjoin(School, School.id == Claim.school_id)
     )
-    return session.execute(stmt).one()
 
 
 def _target(session: Session, attempt: _Scan, look) -> Target | str:  # noqa: ANN001
