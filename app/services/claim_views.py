@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
 from app.localtime import to_local
@@ -87,11 +88,9 @@ def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User |
     )
 
 
-def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
-    """What the student sees on the status page (and the API gives the token's holder)."""
-    zh = locale == "zh_CN"
-    # One read for the names around the claim (campaign, school, pickup point, slot).
-    names = session.execute(
+@functools.cache
+def _names_statement():  # noqa: ANN202
+    return (
         select(
             Campaign.name_zh.label("campaign_zh"),
             Campaign.name_en.label("campaign_en"),
@@ -103,10 +102,25 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
             PickupSlot.ends_at,
         )
         .select_from(Campaign)
-        .join(School, School.id == claim.school_id)
-        .outerjoin(Location, Location.id == (claim.pickup_location_id or -1))
-        .outerjoin(PickupSlot, PickupSlot.id == (claim.slot_id or -1))
-        .where(Campaign.id == claim.campaign_id)
+        .join(School, School.id == bindparam("school_id"))
+        .outerjoin(Location, Location.id == bindparam("location_id"))
+        .outerjoin(PickupSlot, PickupSlot.id == bindparam("slot_id"))
+        .where(Campaign.id == bindparam("campaign_id"))
+    )
+
+
+def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
+    """What the student sees on the status page (and the API gives the token's holder)."""
+    zh = locale == "zh_CN"
+    # One read for the names around the claim (campaign, school, pickup point, slot).
+    names = session.execute(
+        _names_statement(),
+        {
+            "campaign_id": claim.campaign_id,
+            "school_id": claim.school_id,
+            "location_id": claim.pickup_location_id or -1,
+            "slot_id": claim.slot_id or -1,
+        },
     ).one()
     point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
     return {
