@@ -162,3 +162,34 @@ class CpuMeter:
         return ", ".join(
             f"{kind} {secs / max(requests, 1) * 1000:.1f} ms" for kind, secs in self.seconds.items()
         )
+
+
+def report_rounds(
+    trivial_label: str,
+    label: str,
+    rounds: list[tuple[dict, CpuMeter, dict, CpuMeter]],
+    *,
+    target_ratio: float,
+    target_p99_ms: float,
+) -> None:
+    """Print each round (the trivial endpoint, then the endpoint measured, back to back) and
+    the median ratio: this machine's speed drifts between minutes, so the figures that matter
+    are the ones taken side by side."""
+    import statistics
+
+    print(f"{'round':<7}{'endpoint':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}  CPU per request")
+    ratios, p99s = [], []
+    for i, (trivial, trivial_cpu, main, main_cpu) in enumerate(rounds, 1):
+        for name, r, cpu in ((trivial_label, trivial, trivial_cpu), (label, main, main_cpu)):
+            print(
+                f"{i:<7}{name:<34}{r['per_s']:>8.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}  "
+                f"{cpu.per_request(r['requests'])}"
+            )
+        ratios.append(main["per_s"] / trivial["per_s"])
+        p99s.append(main["p99_ms"])
+        print(f"{'':<7}results: {main['results']}; ratio {ratios[-1]:.0%}")
+    print(
+        f"median of {len(rounds)} rounds: ratio {statistics.median(ratios):.0%} "
+        f"(target ≥ {target_ratio:.0%}; rounds {', '.join(f'{r:.0%}' for r in ratios)}), "
+        f"p99 {statistics.median(p99s):.0f} ms (target < {target_p99_ms:.0f} ms)"
+    )

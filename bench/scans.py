@@ -1,13 +1,16 @@
 """Benchmark redeeming scans: scans/s and p50/p99 at 50 concurrent volunteers, beside /healthz.
 
 Run: .venv/bin/python bench/scans.py [--seconds 10] [--volunteers 50] [--claims 30000]
-        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--rounds 3]
 
 Creates a fresh PostgreSQL database, migrates it, seeds allocated claims, starts
 `kitrun serve --workers 2`, then runs the same closed-loop load (each volunteer sends its next
 request when the last one answered) against POST /api/v1/scans with distinct codes and against
 GET /healthz (which also queries the database). Client processes run the threads so the load
-generator is not one GIL. The database is dropped at the end.
+generator is not one GIL. It does this in --rounds rounds (default 3), /healthz then scans
+back to back, and prints each round with the CPU per request of the server processes, their
+PostgreSQL backends and the load generator, then the median ratio. The database is dropped at
+the end.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.harness import CpuMeter, fresh_database, kitrun, serve  # noqa: E402
+from bench.harness import CpuMeter, fresh_database, kitrun, report_rounds, serve  # noqa: E402
 
 
 def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[str]]:
@@ -234,39 +237,35 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=2, help="client processes")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--rounds", type=int, default=3, help="healthz-then-scans rounds")
     args = ap.parse_args()
 
     with fresh_database(args.postgres) as (url, env):
         print(f"seeding {args.claims} claims and {args.volunteers} volunteers …", flush=True)
         point_id, tokens, api_tokens = seed(url, args.claims, args.volunteers)
-        per = len(tokens) // args.volunteers
-        codes = [tokens[i * per : (i + 1) * per] for i in range(args.volunteers)]
+        per = len(tokens) // args.volunteers // args.rounds
+        rounds = []
         with serve(env, args.workers) as base:
-            common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
-            with CpuMeter(base, url) as trivial_cpu:
-                trivial = load("healthz", *common)
-            with CpuMeter(base, url) as scans_cpu:
-                scans = load("scan", *common)
+            for n in range(args.rounds):
+                # each round scans codes not scanned before
+                first = n * per * args.volunteers
+                codes = [
+                    tokens[first + i * per : first + (i + 1) * per] for i in range(args.volunteers)
+                ]
+                common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
+                with CpuMeter(base, url) as trivial_cpu:
+                    trivial = load("healthz", *common)
+                with CpuMeter(base, url) as scans_cpu:
+                    scans = load("scan", *common)
+                rounds.append((trivial, trivial_cpu, scans, scans_cpu))
         check = kitrun(env, "stock", "check")
 
     print(
         f"\nkitrun serve --workers {args.workers} on PostgreSQL, {args.volunteers} concurrent "
-        f"volunteers, {args.seconds:.0f} s each, {os.cpu_count()} CPUs (client on the same host)"
+        f"volunteers, {args.seconds:.0f} s per phase, {os.cpu_count()} CPUs (client on the same "
+        "host); CPU per request: server processes, their PostgreSQL backends, load generator"
     )
-    print(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}  results")
-    for label, r in (("GET /healthz", trivial), ("POST /api/v1/scans", scans)):
-        print(
-            f"{label:<22}{r['per_s']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}  "
-            f"{r['results']}"
-        )
-    print("CPU per request (server processes, their PostgreSQL backends, the load generator):")
-    print(f"  GET /healthz:       {trivial_cpu.per_request(trivial['requests'])}")
-    print(f"  POST /api/v1/scans: {scans_cpu.per_request(scans['requests'])}")
-    ratio = scans["per_s"] / trivial["per_s"]
-    print(
-        f"scans/s ÷ healthz/s = {ratio:.0%} (target ≥ 60%); scan p99 {scans['p99_ms']:.0f} ms "
-        f"(target < 200 ms)"
-    )
+    report_rounds("GET /healthz", "POST /api/v1/scans", rounds, target_ratio=0.6, target_p99_ms=200)
     print("stock check:", check.stdout.strip() or check.stderr.strip())
 
 
