@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from app.config import Settings
-from app.services import campaigns, claims, pickup
+from app.services import campaigns, claims, pickup, redeem
 from models.campaigns import Campaign, CampaignSchoolIn, CampaignUpdate
 from models.claims import Claim
 from models.inventory import Location
@@ -107,7 +107,7 @@ def small_campaign(session: Session, settings: Settings) -> Small:
         session=session, settings=settings, claim_ids=[b[2].id], approve=True, user_id=dip.id
     )
     for claim in (a1, b[0]):
-        answer = pickup.redeem(
+        answer = redeem.redeem(
             session=session,
             code=claim.token,
             nonce=uuid.uuid4().hex,

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from app.errors import N_, Forbidden, Invalid, NotFound
-from app.services.pickup import point_target
+from app.services.redeem import point_target
 from models.claims import VolunteerPoint
 from models.inventory import Location, LocationKind
 from models.users import Role, User

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
-from app.services import pickup, scan_log, volunteers
+from app.services import pickup, redeem, scan_log, volunteers
 from app.web import gettext
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
@@ -28,7 +28,9 @@ Offset = Annotated[int, Query(ge=0)]
         409: {"description": "nonce_reused: this nonce was sent before with another code"},
     },
 )
-def redeem(body: ScanIn, request: Request, session: SessionDep, bearer: Bearer) -> JSONResponse:
+def redeem_scan(
+    body: ScanIn, request: Request, session: SessionDep, bearer: Bearer
+) -> JSONResponse:
     """Redeem a scanned code at a point: the kit is handed over at most once.
 
     Always 200 with `result` for outcomes at the table (scanners want the body); the same nonce
@@ -39,7 +41,7 @@ def redeem(body: ScanIn, request: Request, session: SessionDep, bearer: Bearer) 
     # busiest endpoint); the scanner page's cookie and CSRF header are checked as everywhere.
     user = None if bearer else api_user(request, session)
     try:
-        answer = pickup.redeem(
+        answer = redeem.redeem(
             session=session,
             code=body.code,
             location_id=body.point_id,
@@ -50,7 +52,7 @@ def redeem(body: ScanIn, request: Request, session: SessionDep, bearer: Bearer) 
             bearer=bearer,
             queued=body.queued,
         )
-    except pickup.TokenRefused:
+    except redeem.TokenRefused:
         raise bearer_refused(session, bearer) from None
     out = pickup.localize(answer, gettext(request), request.state.locale)
     return JSONResponse(out, status_code=409 if out["result"] == "nonce_reused" else 200)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from app.db import SessionDep
 from app.deps import PageDiplomat, PageUser
 from app.errors import N_, DomainError, NotFound
-from app.services import pickup, scan_log, volunteers
+from app.services import pickup, redeem, scan_log, volunteers
 from app.web import gettext, render
 from models.claims import Claim
 from models.inventory import Location
@@ -72,7 +72,7 @@ def _redeem_and_show(
     user: User,  # noqa: ANN001
 ) -> Response:
     try:
-        answer = pickup.redeem(
+        answer = redeem.redeem(
             session=session,
             code=code[:500],
             location_id=point.id,

@@ -12,7 +12,7 @@ from sqlmodel import select
 from app.db import SessionDep
 from app.deps import PageDiplomat, PageUser
 from app.errors import N_, DomainError, Invalid
-from app.services import pickup, run_plan, run_views, runs
+from app.services import pickup, redeem, run_plan, run_views, runs
 from app.web import gettext, render
 from models.inventory import Location
 from models.schools import School
@@ -326,7 +326,7 @@ def driver_scan(
     nonce: Annotated[str, Form()],
 ) -> Response:
     try:
-        answer = pickup.redeem(
+        answer = redeem.redeem(
             session=session,
             code=code,
             nonce=nonce,

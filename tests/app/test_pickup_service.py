@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 
 from app.errors import Forbidden, Invalid, NotFound
 from app.security import SHORT_ALPHABET, format_short_code
-from app.services import ledger, pickup, scan_log, volunteers
+from app.services import ledger, pickup, redeem, scan_log, volunteers
 from models.claims import Claim, ClaimEvent, Scan
 from models.inventory import StockLevel, StockMovement
 from tests import pickup_factories as pf
 
 
 def scan(session, w, code, *, user=None, point=None, nonce=None, at=None, **kw):  # noqa: ANN001, ANN201
-    return pickup.redeem(
+    return redeem.redeem(
         session=session,
         code=code,
         location_id=(point or w.point).id,
@@ -134,7 +134,7 @@ def test_points_and_permissions(session):
     r = scan(session, w, c.token, point=w.other_point)
     assert r["result"] == "not_your_point"
     assert scan(session, w, c.token, point=w.other_point, user=w.diplomat)["result"] == "ok"
-    r = pickup.redeem(
+    r = redeem.redeem(
         session=session,
         code=c.token,
         location_id=99999,
@@ -146,7 +146,7 @@ def test_points_and_permissions(session):
     stored = session.scalars(select(Scan).where(Scan.nonce == "x")).one()
     assert stored.location_id is None and stored.result == "unknown_point"
     # a run stop cannot be scanned until delivery runs register a resolver
-    r = pickup.redeem(
+    r = redeem.redeem(
         session=session,
         code=c.token,
         run_stop_id=5,
@@ -156,7 +156,7 @@ def test_points_and_permissions(session):
     )
     assert r["result"] == "unknown_point"
     with pytest.raises(Invalid):
-        pickup.redeem(
+        redeem.redeem(
             session=session,
             code=c.token,
             nonce="z",
