@@ -86,53 +86,33 @@ def apply(session: Session, movement: StockMovement, delta: Delta) -> None:
             )
         )
         session.execute(stmt)
-    else:
-        new_on_hand = lvl.on_hand + delta.on_hand
-        new_reserved = lvl.reserved + delta.reserved
-        result = session.execute(
-            update(StockLevel)
-            .where(
-                and_(
-                    lvl.item_id == delta.item_id,
-                    lvl.lot_id == delta.lot_id,
-                    lvl.location_id == delta.location_id,
-                    new_on_hand >= 0,
-                    new_reserved >= 0,
-                    new_on_hand - new_reserved >= 0,
-                )
-            )
-            .values(on_hand=new_on_hand, reserved=new_reserved)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise _shortage(session, delta)
-    session.add(
-        StockEntry(
-            movement_id=movement.id,
-            item_id=delta.item_id,
-            lot_id=delta.lot_id,
-            location_id=delta.location_id,
-            on_hand_delta=delta.on_hand,
-            reserved_delta=delta.reserved,
-        )
-    )
+    elif not _change_level(session, delta):
+        raise _shortage(session, delta)
+    session.add(_entry(movement, delta))
 
 
 def apply_last(session: Session, movement: StockMovement, delta: Delta) -> bool:
     """Like apply() for a withdrawal or reservation, ordered for a hot row: the ledger entry is
     written first and the level's conditional update last, so the row lock is held only until
     the caller commits. False when the level had too little; the caller must then roll back."""
-    session.add(
-        StockEntry(
-            movement_id=movement.id,
-            item_id=delta.item_id,
-            lot_id=delta.lot_id,
-            location_id=delta.location_id,
-            on_hand_delta=delta.on_hand,
-            reserved_delta=delta.reserved,
-        )
-    )
+    session.add(_entry(movement, delta))
     session.flush()
+    return _change_level(session, delta)
+
+
+def _entry(movement: StockMovement, delta: Delta) -> StockEntry:
+    return StockEntry(
+        movement_id=movement.id,
+        item_id=delta.item_id,
+        lot_id=delta.lot_id,
+        location_id=delta.location_id,
+        on_hand_delta=delta.on_hand,
+        reserved_delta=delta.reserved,
+    )
+
+
+def _change_level(session: Session, delta: Delta) -> bool:
+    """The level's conditional update: True when it had enough (nothing goes below zero)."""
     lvl = StockLevel.__table__.c
     new_on_hand = lvl.on_hand + delta.on_hand
     new_reserved = lvl.reserved + delta.reserved
