@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, literal, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -59,6 +59,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # fail half-way with "database is locked" when another process writes; it waits instead.
         # Read-only requests (GET) begin deferred so they never queue behind writers.
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+# A one-row table to hang outer joins on: one statement reads several optional rows at once
+# (each part comes back None when its row is absent).
+ONE_ROW = select(literal(1).label("one")).subquery("one")
 
 
 def autocommit_reads(session: Session) -> None:

@@ -69,9 +69,7 @@ async def bearer(request: Request) -> str | None:
 
 def _user_from_cookie(request: Request, session: SessionDep) -> User | None:
     raw = request.cookies.get(SESSION_COOKIE)
-    user = accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
-    _end_read(session)
-    return user
+    return accounts.user_for_token(session=session, raw=raw, kind="session") if raw else None
 
 
 def _act_as(session: SessionDep, user: User | None) -> None:
@@ -122,7 +120,6 @@ def api_user(request: Request, session: SessionDep) -> User:
         user = accounts.user_for_token(session=session, raw=raw, kind="api")
         if user is None:
             raise bearer_refused(session, raw)
-        _end_read(session)
         _act_as(session, user)
         request.state.user = user
         return user

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, exists, literal
+from sqlalchemy import and_, bindparam, exists
 from sqlmodel import Session, select
 
+from app.db import ONE_ROW
 from app.errors import N_, Conflict, Invalid
 from app.services import campaigns, rosters
 from models.campaigns import Campaign, CampaignSchool
@@ -69,7 +70,6 @@ def student_key(school_id: int, student_number: str, email: str) -> str:
     return f"email:{email.strip().lower()}"
 
 
-_ONE = select(literal(1).label("one")).subquery("one")
 _DEAD = ("rejected", "cancelled", "expired")
 
 
@@ -99,7 +99,7 @@ def _facts_statement():  # noqa: ANN202
             Location.active.label("point_active"),
             Location.name_en.label("point_name_en"),
         )
-        .select_from(_ONE)
+        .select_from(ONE_ROW)
         .outerjoin(
             CampaignSchool,
             and_(

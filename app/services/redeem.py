@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, and_, bindparam, exists, insert, literal, select, text
+from sqlalchemy import Integer, String, and_, bindparam, exists, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from app import security
-from app.db import autocommit_reads
+from app.db import ONE_ROW, autocommit_reads
 from app.errors import N_, Invalid
 from app.services import audit
 from app.services.ledger import OutOfStock
@@ -271,7 +271,6 @@ _CLAIM_COLUMNS = (
     School.name_zh.label("school_zh"),
     School.name_en.label("school_en"),
 )
-_ONE = select(literal(1).label("one")).subquery("one")
 
 
 def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
@@ -313,7 +312,7 @@ def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
         .where(VolunteerPoint.user_id == caller_id, VolunteerPoint.location_id == Location.id)
         .label("assigned"),
         *_CLAIM_COLUMNS,
-    ).select_from(_ONE)
+    ).select_from(ONE_ROW)
     if by_bearer:
         stmt = stmt.outerjoin(
             UserToken,
