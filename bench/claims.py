@@ -18,12 +18,8 @@ the end.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.harness import CpuMeter, fresh_database, kitrun, report_rounds, serve  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CpuMeter,
+    closed_loop,
+    fresh_database,
+    healthz_request,
+    kitrun,
+    report_rounds,
+    serve,
+)
 
 
 def seed(url: str, students: int) -> dict:
@@ -110,86 +114,22 @@ def seed(url: str, students: int) -> dict:
     return out
 
 
-def _client(job: dict, out: mp.Queue) -> None:
-    lat: list[float] = []
-    results: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def client(numbers: list[int]) -> None:
-        mine, seen, i = [], {}, 0
-        with httpx.Client(base_url=job["url"], timeout=60) as c:
-            c.get("/healthz")
-            time.sleep(max(0.0, job["start_at"] - time.time()))  # one sleep: no CPU spent waiting
-            while time.time() < job["start_at"] + job["seconds"]:
-                t0 = time.perf_counter()
-                if job["kind"] == "claim":
-                    n = numbers[i]
-                    i += 1
-                    r = c.post(
-                        f"/api/v1/campaigns/{job['public_id']}/claims",
-                        json={
-                            "school_id": job["school_id"],
-                            "name_latin": f"Student {n}",
-                            "student_number": f"B{n:06d}",
-                            "birth_date": "2000-01-01",
-                            "fulfilment": "pickup",
-                            "pickup_location_id": job["point_id"],
-                            "consent": True,
-                        },
-                    )
-                    key = r.json().get("status") or str(r.status_code)
-                else:
-                    key = str(c.get("/healthz").status_code)
-                mine.append(time.perf_counter() - t0)
-                seen[key] = seen.get(key, 0) + 1
-        with lock:
-            lat.extend(mine)
-            for k, v in seen.items():
-                results[k] = results.get(k, 0) + v
-
-    threads = [threading.Thread(target=client, args=(nums,)) for nums in job["numbers"]]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put((lat, results))
-
-
-def load(
-    kind: str, base: str, info: dict, numbers: list[list[int]], seconds: float, processes: int
-) -> dict:
-    out: mp.Queue = mp.Queue()
-    start_at = time.time() + 2.0
-    procs = []
-    for p in range(processes):
-        job = {
-            "kind": kind,
-            "url": base,
-            "numbers": numbers[p::processes],
-            "seconds": seconds,
-            "start_at": start_at,
-            **info,
-        }
-        proc = mp.Process(target=_client, args=(job, out))
-        proc.start()
-        procs.append(proc)
-    lat: list[float] = []
-    results: dict[str, int] = {}
-    for _ in procs:
-        part, res = out.get()
-        lat.extend(part)
-        for k, v in res.items():
-            results[k] = results.get(k, 0) + v
-    for proc in procs:
-        proc.join()
-    q = statistics.quantiles(sorted(lat), n=100)
-    return {
-        "requests": len(lat),
-        "per_s": len(lat) / seconds,
-        "p50_ms": q[49] * 1000,
-        "p99_ms": q[98] * 1000,
-        "results": results,
-    }
+def claim_request(c: httpx.Client, numbers: list, i: int, job: dict) -> str:
+    """A claim by the client's next student."""
+    n = numbers[i]
+    r = c.post(
+        f"/api/v1/campaigns/{job['public_id']}/claims",
+        json={
+            "school_id": job["school_id"],
+            "name_latin": f"Student {n}",
+            "student_number": f"B{n:06d}",
+            "birth_date": "2000-01-01",
+            "fulfilment": "pickup",
+            "pickup_location_id": job["point_id"],
+            "consent": True,
+        },
+    )
+    return r.json().get("status") or str(r.status_code)
 
 
 def main() -> None:
@@ -216,10 +156,12 @@ def main() -> None:
                 numbers = [
                     list(range(first + i * per, first + (i + 1) * per)) for i in range(args.clients)
                 ]
+                clients = [({}, nums) for nums in numbers]
+                common = (clients, info, args.seconds, args.processes)
                 with CpuMeter(base, url) as trivial_cpu:
-                    trivial = load("healthz", base, info, numbers, args.seconds, args.processes)
+                    trivial = closed_loop(base, healthz_request, *common)
                 with CpuMeter(base, url) as claims_cpu:
-                    claims = load("claim", base, info, numbers, args.seconds, args.processes)
+                    claims = closed_loop(base, claim_request, *common)
                 rounds.append((trivial, trivial_cpu, claims, claims_cpu))
         check = kitrun(env, "stock", "check")
 

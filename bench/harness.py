@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -193,3 +196,90 @@ def report_rounds(
         f"(target ≥ {target_ratio:.0%}; rounds {', '.join(f'{r:.0%}' for r in ratios)}), "
         f"p99 {statistics.median(p99s):.0f} ms (target < {target_p99_ms:.0f} ms)"
     )
+
+
+# A request of a closed-loop client: (client, its items, the index of this request, the shared
+# job fields) -> the result key counted in the report (e.g. "ok", "allocated", "200").
+Request = Callable[[httpx.Client, list, int, dict], str]
+
+
+def healthz_request(c: httpx.Client, items: list, i: int, job: dict) -> str:
+    """The trivial endpoint every benchmark compares with (it also queries the database)."""
+    return str(c.get("/healthz").status_code)
+
+
+def _load_process(
+    url: str, request: Request, clients: list, job: dict, until: tuple[float, float], out: mp.Queue
+) -> None:
+    """One client process: a thread per simulated client, each sending its next request when
+    the last one answered, from start_at for the given seconds."""
+    start_at, seconds = until
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def client(headers: dict, items: list) -> None:
+        mine: list[float] = []
+        seen: dict[str, int] = {}
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+            c.get("/healthz")  # open the connection before the clock starts
+            time.sleep(max(0.0, start_at - time.time()))  # one sleep: no CPU spent waiting
+            i = 0
+            while time.time() < start_at + seconds:
+                t0 = time.perf_counter()
+                key = request(c, items, i, job)
+                mine.append(time.perf_counter() - t0)
+                seen[key] = seen.get(key, 0) + 1
+                i += 1
+        with lock:
+            lat.extend(mine)
+            for k, v in seen.items():
+                results[k] = results.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=c) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((lat, results))
+
+
+def closed_loop(
+    url: str,
+    request: Request,
+    clients: list[tuple[dict, list]],
+    job: dict,
+    seconds: float,
+    processes: int,
+) -> dict:
+    """Run `clients` (each: its headers and the items it works through) as a closed loop spread
+    over `processes` processes, so the load generator is not one GIL; requests/s, p50/p99 and
+    the count of each result key."""
+    out: mp.Queue = mp.Queue()
+    until = (time.time() + 2.0, seconds)
+    procs = [
+        mp.Process(
+            target=_load_process,
+            args=(url, request, clients[p::processes], job, until, out),
+        )
+        for p in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    lat: list[float] = []
+    results: dict[str, int] = {}
+    for _ in procs:
+        part, res = out.get()
+        lat.extend(part)
+        for k, v in res.items():
+            results[k] = results.get(k, 0) + v
+    for proc in procs:
+        proc.join()
+    q = statistics.quantiles(sorted(lat), n=100)
+    return {
+        "requests": len(lat),
+        "per_s": len(lat) / seconds,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "results": results,
+    }

@@ -16,12 +16,8 @@ the end.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import statistics
 import sys
-import threading
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,7 +29,15 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.harness import CpuMeter, fresh_database, kitrun, report_rounds, serve  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CpuMeter,
+    closed_loop,
+    fresh_database,
+    healthz_request,
+    kitrun,
+    report_rounds,
+    serve,
+)
 
 
 def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[str]]:
@@ -134,99 +138,18 @@ def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[s
     return point.id, tokens, api_tokens
 
 
-def _client(job: dict, out: mp.Queue) -> None:
-    """One client process: a thread per volunteer, closed loop until the deadline."""
-    lat: list[float] = []
-    results: dict[str, int] = {}
-    lock = threading.Lock()
-    start_at = job["start_at"]
-
-    def volunteer(api_token: str, codes: list[str]) -> None:
-        mine: list[float] = []
-        seen: dict[str, int] = {}
-        headers = {"Authorization": f"Bearer {api_token}"}
-        with httpx.Client(base_url=job["url"], headers=headers, timeout=30) as c:
-            c.get("/healthz")  # open the connection before the clock starts
-            time.sleep(max(0.0, start_at - time.time()))  # one sleep: no CPU spent waiting
-            i = 0
-            while time.time() < start_at + job["seconds"]:
-                t0 = time.perf_counter()
-                if job["kind"] == "scan":
-                    r = c.post(
-                        "/api/v1/scans",
-                        json={
-                            "code": codes[i],
-                            "point_id": job["point_id"],
-                            "nonce": uuid.uuid4().hex,
-                            "scanned_at": datetime.now(UTC).isoformat(),
-                        },
-                    )
-                    key = r.json().get("result", str(r.status_code))
-                    i += 1
-                else:
-                    r = c.get("/healthz")
-                    key = str(r.status_code)
-                mine.append(time.perf_counter() - t0)
-                seen[key] = seen.get(key, 0) + 1
-        with lock:
-            lat.extend(mine)
-            for k, v in seen.items():
-                results[k] = results.get(k, 0) + v
-
-    threads = [
-        threading.Thread(target=volunteer, args=(tok, codes))
-        for tok, codes in zip(job["tokens"], job["codes"], strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put((lat, results))
-
-
-def load(
-    kind: str,
-    url: str,
-    point_id: int,
-    api_tokens: list[str],
-    codes: list[list[str]],
-    seconds: float,
-    processes: int,
-) -> dict:
-    out: mp.Queue = mp.Queue()
-    start_at = time.time() + 2.0
-    procs = []
-    for p in range(processes):
-        job = {
-            "kind": kind,
-            "url": url,
-            "point_id": point_id,
-            "tokens": api_tokens[p::processes],
-            "codes": codes[p::processes],
-            "seconds": seconds,
-            "start_at": start_at,
-        }
-        proc = mp.Process(target=_client, args=(job, out))
-        proc.start()
-        procs.append(proc)
-    lat: list[float] = []
-    results: dict[str, int] = {}
-    for _ in procs:
-        part, res = out.get()
-        lat.extend(part)
-        for k, v in res.items():
-            results[k] = results.get(k, 0) + v
-    for proc in procs:
-        proc.join()
-    lat.sort()
-    q = statistics.quantiles(lat, n=100)
-    return {
-        "requests": len(lat),
-        "per_s": len(lat) / seconds,
-        "p50_ms": q[49] * 1000,
-        "p99_ms": q[98] * 1000,
-        "results": results,
-    }
+def scan_request(c: httpx.Client, codes: list, i: int, job: dict) -> str:
+    """The volunteer's next code, with a fresh nonce."""
+    r = c.post(
+        "/api/v1/scans",
+        json={
+            "code": codes[i],
+            "point_id": job["point_id"],
+            "nonce": uuid.uuid4().hex,
+            "scanned_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    return r.json().get("result", str(r.status_code))
 
 
 def main() -> None:
@@ -252,11 +175,15 @@ def main() -> None:
                 codes = [
                     tokens[first + i * per : first + (i + 1) * per] for i in range(args.volunteers)
                 ]
-                common = (base, point_id, api_tokens, codes, args.seconds, args.processes)
+                clients = [
+                    ({"Authorization": f"Bearer {tok}"}, mine)
+                    for tok, mine in zip(api_tokens, codes, strict=True)
+                ]
+                common = (clients, {"point_id": point_id}, args.seconds, args.processes)
                 with CpuMeter(base, url) as trivial_cpu:
-                    trivial = load("healthz", *common)
+                    trivial = closed_loop(base, healthz_request, *common)
                 with CpuMeter(base, url) as scans_cpu:
-                    scans = load("scan", *common)
+                    scans = closed_loop(base, scan_request, *common)
                 rounds.append((trivial, trivial_cpu, scans, scans_cpu))
         check = kitrun(env, "stock", "check")
 
