@@ -7,9 +7,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, Request
+from psycopg.rows import namedtuple_row
 from sqlalchemy import event, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
 from app.capacity import CONNECTIONS
@@ -76,6 +80,28 @@ def autocommit_reads(session: Session) -> None:
     """
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+class Prepared:
+    """A statement compiled once for PostgreSQL, run on the session's own psycopg connection as a
+    server-side prepared statement.
+
+    For the hot paths (the scan endpoint): it skips SQLAlchemy's per-execution work (statement
+    cache lookup, parameter and result processing), about a third of such a request's database
+    time in the server. Parameters go to psycopg as they are (ints, str, aware datetimes); rows
+    come back as named tuples, JSON already decoded. Errors are psycopg's own.
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+        self.sql = str(compiled)
+        # values the statement binds itself (literals in its conditions)
+        self.constants = compiled.construct_params(_check=False)
+
+    def execute(self, session: Session, params: dict) -> psycopg.Cursor:
+        conn = session.connection().connection.driver_connection
+        cursor = conn.cursor(row_factory=namedtuple_row)
+        return cursor.execute(self.sql, {**self.constants, **params}, prepare=True)
 
 
 def in_autocommit(session: Session) -> bool:

@@ -97,9 +97,9 @@ class Target:
     )
 
 
-# The delivery-runs service registers a resolver: (session, run_stop_id, user) -> Target, or a
-# result code ("unknown_point", "not_your_point") when the stop cannot be scanned by this user.
-run_stop_resolvers: list[Callable[[Session, int, User], Target | str]] = []
+# The delivery-runs service registers a resolver: (session, run_stop_id, user_id) -> Target, or
+# a result code ("unknown_point", "not_your_point") when the stop cannot be scanned by this user.
+run_stop_resolvers: list[Callable[[Session, int, int], Target | str]] = []
 
 
 def code_hash(code: str) -> str:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import Integer, String, and_, bindparam, exists, insert, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app import security
-from app.db import ONE_ROW, autocommit_reads
+from app.db import ONE_ROW, Prepared, autocommit_reads
 from app.errors import N_, Invalid
 from app.services import audit
 from app.services.ledger import OutOfStock
@@ -52,6 +53,14 @@ class TokenRefused(Exception):
     """The bearer token given to redeem is unknown, expired or revoked (the caller says 401)."""
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who scans: all the redeem needs of a user (no ORM object on the hot path)."""
+
+    id: int
+    role: str
+
+
 @dataclass
 class _Scan:
     """One attempt being redeemed: what the scan row records besides the answer."""
@@ -60,7 +69,7 @@ class _Scan:
     nonce: str
     scanned_at: datetime
     now: datetime
-    user: User | None
+    user: Caller | None
     location_id: int | None
     run_stop_id: int | None
     delayed: bool
@@ -108,7 +117,7 @@ def redeem(
         nonce=nonce,
         scanned_at=scanned_at,
         now=now,
-        user=user,
+        user=Caller(user.id, user.role) if user is not None else None,
         location_id=location_id,
         run_stop_id=run_stop_id,
         delayed=queued or now - scanned_at > OFFLINE_AFTER,
@@ -119,10 +128,10 @@ def redeem(
         autocommit_reads(session)
     try:
         return _redeem(session, code, attempt, fast)
-    except IntegrityError:
+    except (IntegrityError, psycopg.IntegrityError):
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
-        look = _lookup(session, attempt, None)
+        look = _lookup(session, attempt, None, fast)
         session.rollback()
         if look.stored_hash is None:
             raise
@@ -132,12 +141,12 @@ def redeem(
 
 
 def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
-    look = _lookup(session, attempt, code)
+    look = _lookup(session, attempt, code, fast)
     if attempt.user is None:
         if look.caller_id is None:
             session.rollback()
             raise TokenRefused()
-        attempt.user = User(id=look.caller_id, role=look.caller_role, username="")
+        attempt.user = Caller(look.caller_id, look.caller_role)
         session.info["actor_id"] = look.caller_id  # ORM changes (SQLite path) are theirs
     if look.stored_hash is not None:
         if look.stored_hash == attempt.digest:
@@ -193,8 +202,8 @@ def _hand_over_pg(session: Session, c, attempt: _Scan, at: datetime, ok: dict) -
         "run_stop_id": None,
     }
     try:
-        result = session.execute(
-            _HAND_OVER,
+        result = _HAND_OVER.execute(
+            session,
             {
                 "claim_id": c.id,
                 "location_id": attempt.location_id,
@@ -207,18 +216,20 @@ def _hand_over_pg(session: Session, c, attempt: _Scan, at: datetime, ok: dict) -
                 "response": json.dumps(ok),
                 "after": json.dumps(audit.plain(after)),
             },
-        ).scalar_one()
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "KR001":
+        ).fetchone()[0]
+    except psycopg.Error as exc:
+        if exc.sqlstate == "KR001":
             raise OutOfStock(N_("The reserved kit is missing from stock.")) from exc
         raise
     session.commit()
     return result == "ok"
 
 
-_HAND_OVER = text(
-    "SELECT kitrun_hand_over(:claim_id, :location_id, :user_id, :at, :now, :code_hash, :nonce, "
-    ":scanned_at, CAST(:response AS json), CAST(:after AS json))"
+_HAND_OVER = Prepared(
+    text(
+        "SELECT kitrun_hand_over(:claim_id, :location_id, :user_id, :at, :now, :code_hash, "
+        ":nonce, :scanned_at, CAST(:response AS json), CAST(:after AS json))"
+    )
 )
 
 
@@ -273,7 +284,7 @@ _CLAIM_COLUMNS = (
 )
 
 
-def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
+def _lookup(session: Session, attempt: _Scan, code: str | None, fast: bool = False):  # noqa: ANN202
     """One read: the caller (when known by a bearer token), the nonce's earlier answer, the
     point and whether the caller may scan there, and the claim the code names with its
     campaign and school (each part None when absent)."""
@@ -288,8 +299,15 @@ def _lookup(session: Session, attempt: _Scan, code: str | None):  # noqa: ANN202
         params.update(bearer_hash=attempt.bearer_hash, now=attempt.now)
     else:
         params.update(caller_id=attempt.user.id, caller_role=str(attempt.user.role))
-    stmt = _lookup_statement(by_bearer, parsed is not None and parsed[0] == "short")
-    return session.execute(stmt, params).one()
+    by_short = parsed is not None and parsed[0] == "short"
+    if fast:
+        return _prepared_lookup(by_bearer, by_short).execute(session, params).fetchone()
+    return session.execute(_lookup_statement(by_bearer, by_short), params).one()
+
+
+@functools.cache
+def _prepared_lookup(by_bearer: bool, by_short_code: bool) -> Prepared:
+    return Prepared(_lookup_statement(by_bearer, by_short_code))
 
 
 @functools.cache
@@ -342,12 +360,12 @@ def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
 def _target(session: Session, attempt: _Scan, look) -> Target | str:  # noqa: ANN001
     if attempt.run_stop_id is not None:
         for resolver in run_stop_resolvers:
-            return resolver(session, attempt.run_stop_id, attempt.user)
+            return resolver(session, attempt.run_stop_id, attempt.user.id)
         return "unknown_point"
     return _point_target(look, attempt.user, attempt.location_id)
 
 
-def _point_target(look, user: User, location_id: int | None) -> Target | str:  # noqa: ANN001
+def _point_target(look, user: Caller, location_id: int | None) -> Target | str:  # noqa: ANN001
     if look.point_kind != LocationKind.pickup_point or not look.point_active:
         return "unknown_point"
     if user.role != Role.diplomat and not look.assigned:
@@ -357,7 +375,7 @@ def _point_target(look, user: User, location_id: int | None) -> Target | str:  #
 
 def point_target(session: Session, user: User, location_id: int) -> Target | str:
     """Whether a user may scan at a pickup point: its Target, or why not."""
-    probe = _Scan("", "", utcnow(), utcnow(), user, location_id, None, False)
+    probe = _Scan("", "", utcnow(), utcnow(), Caller(user.id, user.role), location_id, None, False)
     return _point_target(_lookup(session, probe, None), user, location_id)
 
 

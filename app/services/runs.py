@@ -475,7 +475,7 @@ def _close_stop(session: Session, stop_id: int, run_id: int, at: datetime) -> No
     _maybe_complete(session, run_id)
 
 
-def resolve_stop(session: Session, run_stop_id: int, user: User) -> pickup.Target | str:
+def resolve_stop(session: Session, run_stop_id: int, user_id: int) -> pickup.Target | str:
     """The pickup flow's target for a scan at a run stop (registered with pickup)."""
     row = session.execute(
         select(
