@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from app.db import Prepared
 from models.users import RateBucket
 
 
@@ -26,14 +28,28 @@ def hit(session: Session, key: str, *, window_seconds: int, now: float | None = 
     return int(session.execute(stmt).scalar_one())
 
 
+# One statement whatever the number of keys, prepared once per connection (a multi-row VALUES
+# would be compiled again at every call: a fifth of a claim's server CPU, measured with py-spy).
+_HIT_MANY_PG = Prepared(
+    text(
+        "INSERT INTO rate_bucket (key, window_start, count) "
+        "SELECT k, :start, 1 FROM unnest(CAST(:keys AS varchar[])) AS k "
+        "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_bucket.count + 1 "
+        "RETURNING key, count"
+    )
+)
+
+
 def hit_many(session: Session, keys: list[str], *, window_seconds: int) -> dict[str, int]:
-    """Count one event for each key in one statement; the window's counts so far."""
+    """Count one event for each (distinct) key in one statement; the window's counts so far."""
     start = int(time.time() // window_seconds) * window_seconds
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql if dialect == "postgresql" else sqlite).insert(RateBucket)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = _HIT_MANY_PG.execute(session, {"keys": keys, "start": start}).fetchall()
+        return {k: int(n) for k, n in rows}
     c = RateBucket.__table__.c
     stmt = (
-        ins.values([{"key": k, "window_start": start, "count": 1} for k in keys])
+        sqlite.insert(RateBucket)
+        .values([{"key": k, "window_start": start, "count": 1} for k in keys])
         .on_conflict_do_update(index_elements=["key", "window_start"], set_={"count": c.count + 1})
         .returning(c.key, c.count)
     )
