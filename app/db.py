@@ -93,6 +93,7 @@ class Prepared:
     """
 
     def __init__(self, statement: Executable) -> None:
+        self.statement = statement
         compiled = statement.compile(dialect=postgresql.psycopg.dialect())
         self.sql = str(compiled)
         # values the statement binds itself (literals in its conditions)
@@ -102,6 +103,12 @@ class Prepared:
         conn = session.connection().connection.driver_connection
         cursor = conn.cursor(row_factory=namedtuple_row)
         return cursor.execute(self.sql, {**self.constants, **params}, prepare=True)
+
+    def one(self, session: Session, params: dict):  # noqa: ANN201
+        """The statement's one row: prepared on PostgreSQL, through the session elsewhere."""
+        if session.get_bind().dialect.name == "postgresql":
+            return self.execute(session, params).fetchone()
+        return session.execute(self.statement, params).one()
 
 
 def in_autocommit(session: Session) -> bool:

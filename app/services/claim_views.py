@@ -9,6 +9,7 @@ import io
 from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
+from app.db import Prepared
 from app.localtime import to_local
 from app.security import format_short_code
 from app.services import claims as claims_service
@@ -89,8 +90,8 @@ def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User |
 
 
 @functools.cache
-def _names_statement():  # noqa: ANN202
-    return (
+def _names() -> Prepared:
+    return Prepared(
         select(
             Campaign.name_zh.label("campaign_zh"),
             Campaign.name_en.label("campaign_en"),
@@ -113,15 +114,15 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
     """What the student sees on the status page (and the API gives the token's holder)."""
     zh = locale == "zh_CN"
     # One read for the names around the claim (campaign, school, pickup point, slot).
-    names = session.execute(
-        _names_statement(),
+    names = _names().one(
+        session,
         {
             "campaign_id": claim.campaign_id,
             "school_id": claim.school_id,
             "location_id": claim.pickup_location_id or -1,
             "slot_id": claim.slot_id or -1,
         },
-    ).one()
+    )
     point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
     return {
         "status": claim.status,

@@ -6,14 +6,15 @@ import json
 import secrets
 from datetime import date, timedelta
 
+import psycopg
 from sqlalchemy import func, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from app import mail, security
 from app.config import Settings
-from app.db import autocommit_reads, in_autocommit
+from app.db import Prepared, autocommit_reads, in_autocommit
 from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
 from app.services import audit, campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
@@ -163,9 +164,11 @@ def _submit(
     return claim
 
 
-_SUBMIT = text(
-    "SELECT kitrun_submit_claim(CAST(:claim AS json), CAST(:events AS json), :reserve, "
-    "CAST(:allocated AS json), CAST(:waitlisted AS json), :now)"
+_SUBMIT = Prepared(
+    text(
+        "SELECT kitrun_submit_claim(CAST(:claim AS json), CAST(:events AS json), :reserve, "
+        "CAST(:allocated AS json), CAST(:waitlisted AS json), :now)"
+    )
 )
 _ALLOCATED = [reason("allocated", N_("A kit is reserved."))]
 _NO_STOCK = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
@@ -195,8 +198,8 @@ def _submit_in_one_statement(
         events.append({"from_status": None, "to_status": "verified", "reasons": []})
     row = {c.name: getattr(claim, c.name) for c in Claim.__table__.columns if c.name != "id"}
     try:
-        out = session.execute(
-            _SUBMIT,
+        out = _SUBMIT.execute(
+            session,
             {
                 "claim": json.dumps(audit.plain(row)),
                 "events": json.dumps(events),
@@ -205,13 +208,13 @@ def _submit_in_one_statement(
                 "waitlisted": json.dumps(_NO_STOCK),
                 "now": now,
             },
-        ).scalar_one()
-    except IntegrityError as exc:  # a concurrent twin holds the live claim
+        ).fetchone()[0]
+    except psycopg.IntegrityError as exc:  # a concurrent twin holds the live claim
         session.rollback()
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
-    except DBAPIError as exc:
+    except psycopg.Error as exc:
         session.rollback()
-        if getattr(exc.orig, "sqlstate", None) == "KR002":
+        if exc.sqlstate == "KR002":
             raise campaigns.SlotFull(N_("That time slot is full; choose another.")) from exc
         raise
     claim.id, claim.status = out["id"], out["status"]

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from sqlalchemy import Integer, String, and_, bindparam, exists, insert, select, text
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -347,7 +357,8 @@ def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
             and_(
                 Scan.user_id == caller_id,
                 Scan.nonce == bindparam("nonce"),
-                Scan.result != "nonce_reused",
+                # a literal, as in the partial unique index, so the prepared plan can use it
+                Scan.result != literal_column("'nonce_reused'"),
             ),
         )
         .outerjoin(Location, Location.id == bindparam("location_id"))
