@@ -44,18 +44,21 @@ def serve(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        log_level=get_settings().log_level.lower(),
-        access_log=False,  # our middleware logs without paths that may carry tokens
-    )
+    from app import workers as worker_processes
+
+    options = {
+        "app": "app.main:create_app",
+        "factory": True,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "log_level": get_settings().log_level.lower(),
+        "access_log": False,  # our middleware logs without paths that may carry tokens
+    }
+    if workers > 1 and not reload and worker_processes.available():
+        # one listening socket per worker: connections spread evenly (app/workers.py)
+        worker_processes.run(options, host=host, port=port, workers=workers)
+        return
+    uvicorn.run(**options, host=host, port=port, workers=None if reload else workers, reload=reload)
 
 
 @cli.command()
