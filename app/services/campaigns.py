@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from app.errors import N_, Conflict, Invalid, NotFound
@@ -132,8 +132,13 @@ def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
+# Built once: every claim reads its campaign by the link's id (the statement's construction
+# and cache key cost more than running it).
+_BY_PUBLIC_ID = select(Campaign).where(Campaign.public_id == bindparam("public_id"))
+
+
 def by_public_id(*, session: Session, public_id: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.public_id == public_id)).first()
+    campaign = session.exec(_BY_PUBLIC_ID, params={"public_id": public_id}).first()
     if campaign is None:
         raise NotFound(N_("This campaign link is not valid. Check the link you were sent."))
     return campaign
