@@ -61,7 +61,12 @@ def submit(
     address: str,
     today: date | None = None,
 ) -> Claim:
-    """Check and store a student's claim, then reserve a kit or waitlist it (one transaction)."""
+    """Check and store a student's claim, then reserve a kit or waitlist it (one transaction).
+
+    A caller that runs the session in autocommit (`app.db.autocommit_reads`, as the routes do)
+    keeps it so on PostgreSQL: its connection stays with the session for the caller's next read.
+    """
+    keep = in_autocommit(session)
     # Rate limits count every attempt, failed ones too (a roster match must not be guessable by
     # trying birth dates), in their own short transaction: a campus behind one address shares a
     # counter row, which must not stay locked while a claim is checked.
@@ -75,11 +80,11 @@ def submit(
         },
     )
     try:
-        return _submit(session, settings, campaign, data, locale, today, reserve=True)
+        return _submit(session, settings, campaign, data, locale, today, True, keep)
     except _LotTaken:
         # The kit we aimed at went to a concurrent claim: start again, to the waitlist.
         session.rollback()
-        return _submit(session, settings, campaign, data, locale, today, reserve=False)
+        return _submit(session, settings, campaign, data, locale, today, False, keep)
 
 
 class _LotTaken(Exception):
@@ -94,6 +99,7 @@ def _submit(
     locale: str,
     today: date | None,
     reserve: bool,
+    keep: bool,
 ) -> Claim:
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -131,7 +137,7 @@ def _submit(
         kits=campaign.kits_per_student,
     )
     if postgres and decision.verification != "email":
-        return _submit_in_one_statement(session, settings, claim, decision, data, reserve)
+        return _submit_in_one_statement(session, settings, claim, decision, data, reserve, keep)
     if postgres:
         session.commit()  # end the autocommit read: what follows is one transaction
     try:
@@ -181,6 +187,7 @@ def _submit_in_one_statement(
     decision: eligibility.Decision,
     data: ClaimIn,
     reserve: bool,
+    keep: bool,
 ) -> Claim:
     """PostgreSQL: the claim written by one call of `kitrun_submit_claim` (see its migration),
     in autocommit: slot place, claim row, events, and the FEFO reservation or the waitlist.
@@ -228,6 +235,10 @@ def _submit_in_one_statement(
     session.add(claim)
     if claim.email and claim.status != "submitted":
         _notify(session, settings, claim)
+    elif keep:
+        # Nothing waits for a commit: the connection stays for the caller's answer read (a
+        # commit would give it back to the pool and that read check out another, a round trip).
+        return claim
     session.commit()  # sends the queued mail (app/mail.py); the claim is already stored
     return claim
 
