@@ -10,13 +10,14 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Request
 from psycopg.rows import namedtuple_row
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event, literal, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
-from app.capacity import CONNECTIONS
+from app.capacity import CONNECTIONS, IN_FLIGHT
 from app.config import Settings
 
 # Whether transactions begun in this context may write (SQLite only; PostgreSQL ignores it).
@@ -109,6 +110,35 @@ class Prepared:
         if session.get_bind().dialect.name == "postgresql":
             return self.execute(session, params).fetchone()
         return session.execute(self.statement, params).one()
+
+    async def first(self, conn: psycopg.AsyncConnection, params: dict):  # noqa: ANN201
+        """The first row (a named tuple) on an async connection of the event-loop pool."""
+        cursor = conn.cursor(row_factory=namedtuple_row)
+        await cursor.execute(self.sql, {**self.constants, **params}, prepare=True)
+        return await cursor.fetchone()
+
+
+async def open_async_pool(settings: Settings) -> AsyncConnectionPool | None:
+    """PostgreSQL only: a pool of autocommit connections for the event loop, used by the scan
+    endpoint's hot path (no worker thread, no session); None on SQLite.
+
+    No check on checkout: a connection that broke (a database restart) fails its first
+    statement, the caller falls back to the session path (whose pool pings), and the pool drops
+    the broken connection when it is returned.
+    """
+    if settings.is_sqlite:
+        return None
+    url = make_url(settings.sqlalchemy_url).set(drivername="postgresql")
+    pool = AsyncConnectionPool(
+        url.render_as_string(hide_password=False),
+        min_size=1,
+        max_size=IN_FLIGHT,  # at most one per request the worker admits (app/capacity.py)
+        kwargs={"autocommit": True},
+        open=False,
+        name="kitrun-event-loop",
+    )
+    await pool.open(wait=False)
+    return pool
 
 
 def in_autocommit(session: Session) -> bool:

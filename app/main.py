@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.capacity import CapacityLimit
 from app.config import Settings, get_settings
 from app.context import RequestContext
-from app.db import make_engine
+from app.db import make_engine, open_async_pool
 from app.deps import LoginRequired
 from app.errors import DomainError
 from app.web import gettext, render
@@ -42,7 +44,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: the environment)."""
     settings = settings or get_settings()
     _ = settings.secret  # fail fast in production without a key
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.async_pool = await open_async_pool(settings)
+        try:
+            yield
+        finally:
+            if app.state.async_pool is not None:
+                await app.state.async_pool.close()
+                app.state.async_pool = None
+
     app = FastAPI(
+        lifespan=lifespan,
         title="kitrun",
         version="0.1.0",
         description="Health-kit distribution: stock, claims, QR pickup, delivery runs, labels.",
@@ -51,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.async_pool = None  # opened by the lifespan (PostgreSQL): app.db.open_async_pool
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

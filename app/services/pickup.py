@@ -246,27 +246,38 @@ _RECIPE_TTL = 60.0
 _recipes: dict[int, tuple[float, dict]] = {}
 
 
-def kit_contents(session: Session, *, item_id: int | None, kits: int) -> dict:
-    """The kit's name and its components (quantities for `kits` kits)."""
+def cached_kit_contents(*, item_id: int | None, kits: int) -> dict | None:
+    """kit_contents from this process's cache of recipes; None when it must be read."""
     if item_id is None:
         return {"name_zh": "", "name_en": "", "contents": []}
     cached = _recipes.get(item_id)
     if cached is None or cached[0] < time.monotonic():
-        kit = session.execute(select(Item.name_zh, Item.name_en).where(Item.id == item_id)).first()
-        parts = session.execute(
-            select(RecipeLine.quantity, Item.name_zh, Item.name_en)
-            .join(Item, Item.id == RecipeLine.component_item_id)
-            .where(RecipeLine.kit_item_id == item_id)
-            .order_by(RecipeLine.id)
-        ).all()
-        recipe = {
-            "name_zh": kit.name_zh if kit else "",
-            "name_en": kit.name_en if kit else "",
-            "parts": [(p.quantity, p.name_zh, p.name_en) for p in parts],
-        }
-        _recipes[item_id] = (time.monotonic() + _RECIPE_TTL, recipe)
-    else:
-        recipe = cached[1]
+        return None
+    return _contents(cached[1], kits)
+
+
+def kit_contents(session: Session, *, item_id: int | None, kits: int) -> dict:
+    """The kit's name and its components (quantities for `kits` kits)."""
+    known = cached_kit_contents(item_id=item_id, kits=kits)
+    if known is not None:
+        return known
+    kit = session.execute(select(Item.name_zh, Item.name_en).where(Item.id == item_id)).first()
+    parts = session.execute(
+        select(RecipeLine.quantity, Item.name_zh, Item.name_en)
+        .join(Item, Item.id == RecipeLine.component_item_id)
+        .where(RecipeLine.kit_item_id == item_id)
+        .order_by(RecipeLine.id)
+    ).all()
+    recipe = {
+        "name_zh": kit.name_zh if kit else "",
+        "name_en": kit.name_en if kit else "",
+        "parts": [(p.quantity, p.name_zh, p.name_en) for p in parts],
+    }
+    _recipes[item_id] = (time.monotonic() + _RECIPE_TTL, recipe)
+    return _contents(recipe, kits)
+
+
+def _contents(recipe: dict, kits: int) -> dict:
     return {
         "name_zh": recipe["name_zh"],
         "name_en": recipe["name_en"],

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
     Integer,
     String,
@@ -42,6 +43,7 @@ from app.services.pickup import (
     OFFLINE_AFTER,
     Target,
     answer,
+    cached_kit_contents,
     claim_summary,
     code_hash,
     hand_over,
@@ -83,7 +85,8 @@ class _Scan:
     location_id: int | None
     run_stop_id: int | None
     delayed: bool
-    bearer_hash: str | None = None  # the caller is this API token's owner, not yet known
+    token_hash: str | None = None  # the caller is this token's owner, not yet known
+    token_kind: str = "api"  # "api" (a bearer token) or "session" (the page's cookie)
 
 
 def redeem(
@@ -112,27 +115,13 @@ def redeem(
     winning scan the `kitrun_hand_over` function that does the whole hand-over. No lock is
     held between round trips. SQLite and run stops take the same decisions in one transaction.
     """
-    if (location_id is None) == (run_stop_id is None):
-        raise Invalid(N_("Give either a pickup point or a run stop."))
-    if not nonce or len(nonce) > 64:
-        raise Invalid(N_("The nonce must be 1 to 64 characters."))
-    if scanned_at.tzinfo is None:
-        raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
     if (user is None) == (bearer is None):
         raise ValueError("redeem needs a user or a bearer token")
-    now = utcnow()
-    scanned_at = min(scanned_at, now + CLOCK_SKEW)
-    attempt = _Scan(
-        digest=code_hash(code),
-        nonce=nonce,
-        scanned_at=scanned_at,
-        now=now,
-        user=Caller(user.id, user.role) if user is not None else None,
-        location_id=location_id,
-        run_stop_id=run_stop_id,
-        delayed=queued or now - scanned_at > OFFLINE_AFTER,
-        bearer_hash=security.token_hash(bearer) if bearer is not None else None,
-    )
+    attempt = _attempt(code, nonce, scanned_at, location_id, run_stop_id, queued)
+    if user is not None:
+        attempt.user = Caller(user.id, user.role)
+    else:
+        attempt.token_hash = security.token_hash(bearer)
     fast = run_stop_id is None and session.get_bind().dialect.name == "postgresql"
     if fast:
         autocommit_reads(session)
@@ -148,6 +137,35 @@ def redeem(
         if look.stored_hash != attempt.digest:
             return _write(session, attempt, answer("nonce_reused"), None, None)
         return look.stored_response
+
+
+def _attempt(
+    code: str,
+    nonce: str,
+    scanned_at: datetime,
+    location_id: int | None,
+    run_stop_id: int | None,
+    queued: bool,
+) -> _Scan:
+    """The attempt as the scan log will record it (Invalid for a request that cannot be one)."""
+    if (location_id is None) == (run_stop_id is None):
+        raise Invalid(N_("Give either a pickup point or a run stop."))
+    if not nonce or len(nonce) > 64:
+        raise Invalid(N_("The nonce must be 1 to 64 characters."))
+    if scanned_at.tzinfo is None:
+        raise Invalid(N_("scanned_at needs a time zone (UTC ISO 8601, e.g. 2026-05-01T09:30:00Z)."))
+    now = utcnow()
+    scanned_at = min(scanned_at, now + CLOCK_SKEW)
+    return _Scan(
+        digest=code_hash(code),
+        nonce=nonce,
+        scanned_at=scanned_at,
+        now=now,
+        user=None,
+        location_id=location_id,
+        run_stop_id=run_stop_id,
+        delayed=queued or now - scanned_at > OFFLINE_AFTER,
+    )
 
 
 def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
@@ -183,7 +201,7 @@ def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
     ok = answer("ok", summary, kits=look.kits)
     try:
         if fast:
-            won = _hand_over_pg(session, look, attempt, at, ok)
+            won = _hand_over_pg(session, look, attempt, ok)
         else:
             issue = hand_over(
                 session, claim=look, target=target, user_id=attempt.user.id, at=at, issue_now=False
@@ -203,36 +221,38 @@ def _redeem(session: Session, code: str, attempt: _Scan, fast: bool) -> dict:
     return _write(session, attempt, handed_over_answer(session, look.id, summary), look.id, loc)
 
 
-def _hand_over_pg(session: Session, c, attempt: _Scan, at: datetime, ok: dict) -> bool:  # noqa: ANN001
+def _hand_over_pg(session: Session, c, attempt: _Scan, ok: dict) -> bool:  # noqa: ANN001
     """The whole hand-over as one statement (function kitrun_hand_over, see its migration)."""
-    after = {
-        "status": "handed_over",
-        "handed_over_location_id": attempt.location_id,
-        "handed_over_at": at,
-        "run_stop_id": None,
-    }
     try:
-        result = _HAND_OVER.execute(
-            session,
-            {
-                "claim_id": c.id,
-                "location_id": attempt.location_id,
-                "user_id": attempt.user.id,
-                "at": at,
-                "now": attempt.now,
-                "code_hash": attempt.digest,
-                "nonce": attempt.nonce,
-                "scanned_at": attempt.scanned_at,
-                "response": json.dumps(ok),
-                "after": json.dumps(audit.plain(after)),
-            },
-        ).fetchone()[0]
+        result = _HAND_OVER.execute(session, _hand_over_params(c, attempt, ok)).fetchone()[0]
     except psycopg.Error as exc:
         if exc.sqlstate == "KR001":
             raise OutOfStock(N_("The reserved kit is missing from stock.")) from exc
         raise
     session.commit()
     return result == "ok"
+
+
+def _hand_over_params(c, attempt: _Scan, ok: dict) -> dict:  # noqa: ANN001
+    at = min(attempt.scanned_at, attempt.now)
+    after = {
+        "status": "handed_over",
+        "handed_over_location_id": attempt.location_id,
+        "handed_over_at": at,
+        "run_stop_id": None,
+    }
+    return {
+        "claim_id": c.id,
+        "location_id": attempt.location_id,
+        "user_id": attempt.user.id,
+        "at": at,
+        "now": attempt.now,
+        "code_hash": attempt.digest,
+        "nonce": attempt.nonce,
+        "scanned_at": attempt.scanned_at,
+        "response": json.dumps(ok),
+        "after": json.dumps(audit.plain(after)),
+    }
 
 
 _HAND_OVER = Prepared(
@@ -299,32 +319,37 @@ def _lookup(session: Session, attempt: _Scan, code: str | None, fast: bool = Fal
     point and whether the caller may scan there, and the claim the code names with its
     campaign and school (each part None when absent)."""
     parsed = security.parse_scanned_code(code) if code is not None else None
-    by_bearer = attempt.bearer_hash is not None
+    by_token, by_short, params = _lookup_params(attempt, parsed)
+    if fast:
+        return _prepared_lookup(by_token, by_short).execute(session, params).fetchone()
+    return session.execute(_lookup_statement(by_token, by_short), params).one()
+
+
+def _lookup_params(attempt: _Scan, parsed: tuple[str, str] | None) -> tuple[bool, bool, dict]:
+    """Which lookup (caller by token or known; code a short code or a token) and its values."""
+    by_token = attempt.token_hash is not None
     params = {
         "nonce": attempt.nonce,
         "location_id": attempt.location_id or -1,
         "code": parsed[1] if parsed else "",
     }
-    if by_bearer:
-        params.update(bearer_hash=attempt.bearer_hash, now=attempt.now)
+    if by_token:
+        params.update(token_hash=attempt.token_hash, token_kind=attempt.token_kind, now=attempt.now)
     else:
         params.update(caller_id=attempt.user.id, caller_role=str(attempt.user.role))
-    by_short = parsed is not None and parsed[0] == "short"
-    if fast:
-        return _prepared_lookup(by_bearer, by_short).execute(session, params).fetchone()
-    return session.execute(_lookup_statement(by_bearer, by_short), params).one()
+    return by_token, parsed is not None and parsed[0] == "short", params
 
 
 @functools.cache
-def _prepared_lookup(by_bearer: bool, by_short_code: bool) -> Prepared:
-    return Prepared(_lookup_statement(by_bearer, by_short_code))
+def _prepared_lookup(by_token: bool, by_short_code: bool) -> Prepared:
+    return Prepared(_lookup_statement(by_token, by_short_code))
 
 
 @functools.cache
-def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
+def _lookup_statement(by_token: bool, by_short_code: bool):  # noqa: ANN202
     """The lookup, built once per shape (the scan endpoint's hot path)."""
     code_col = Claim.short_code if by_short_code else Claim.token
-    if by_bearer:
+    if by_token:
         caller_id, caller_role = User.id, User.role
     else:
         caller_id = bindparam("caller_id", type_=Integer)
@@ -341,12 +366,12 @@ def _lookup_statement(by_bearer: bool, by_short_code: bool):  # noqa: ANN202
         .label("assigned"),
         *_CLAIM_COLUMNS,
     ).select_from(ONE_ROW)
-    if by_bearer:
+    if by_token:
         stmt = stmt.outerjoin(
             UserToken,
             and_(
-                UserToken.token_hash == bindparam("bearer_hash"),
-                UserToken.kind == "api",
+                UserToken.token_hash == bindparam("token_hash"),
+                UserToken.kind == bindparam("token_kind"),
                 UserToken.revoked_at.is_(None),
                 UserToken.expires_at > bindparam("now", type_=UserToken.expires_at.type),
             ),
@@ -390,18 +415,32 @@ def point_target(session: Session, user: User, location_id: int) -> Target | str
     return _point_target(_lookup(session, probe, None), user, location_id)
 
 
-def _refusal(session: Session, c, target: Target) -> dict | None:  # noqa: ANN001
-    """Why this claim's kit cannot be handed over here, or None when it can."""
-    summary = claim_summary(c)
+def _refused(c, target: Target) -> str | None:  # noqa: ANN001
+    """Why this claim's kit cannot be handed over here (the answer's result), or None."""
     if c.status == "handed_over":
-        return handed_over_answer(session, c.id, summary)
+        return "already_handed_over"
     if c.status in ("cancelled", "expired"):
-        return answer("cancelled", summary)
+        return "cancelled"
     if c.campaign_status == "closed":
-        return answer("campaign_closed", summary)
+        return "campaign_closed"
     if c.status not in target.statuses:
-        return answer("not_ready", summary, status=c.status)
+        return "not_ready"
     if target.claim_id is None and c.reserved_location_id != target.location_id:
+        return "wrong_point"
+    return None
+
+
+def _refusal(session: Session, c, target: Target) -> dict | None:  # noqa: ANN001
+    """The answer refusing this claim's kit here, or None when it can be handed over."""
+    result = _refused(c, target)
+    if result is None:
+        return None
+    summary = claim_summary(c)
+    if result == "already_handed_over":
+        return handed_over_answer(session, c.id, summary)
+    if result == "not_ready":
+        return answer("not_ready", summary, status=c.status)
+    if result == "wrong_point":
         where = session.get(Location, c.reserved_location_id) if c.reserved_location_id else None
         body = answer("wrong_point", summary, location=where.name_en if where else "?")
         if where is not None:
@@ -412,4 +451,65 @@ def _refusal(session: Session, c, target: Target) -> dict | None:  # noqa: ANN00
                 "address": where.address,
             }
         return body
-    return None
+    return answer(result, summary)
+
+
+# ---------------------------------------------------------------- on the event loop
+
+
+async def try_hand_over(
+    pool: AsyncConnectionPool,
+    *,
+    code: str,
+    nonce: str,
+    scanned_at: datetime,
+    token: str,
+    token_kind: str,
+    location_id: int,
+    queued: bool = False,
+) -> dict | None:
+    """The scan endpoint's fast path (PostgreSQL, a pickup point): the winning scan, on the
+    event loop with a connection of `pool`, without a worker thread or a session.
+
+    The caller is the owner of `token` (an API token, or the page's session cookie), verified
+    in the same read as the rest. Returns the `ok` answer when this scan handed the kit over.
+    Every other case returns None having written nothing (an unknown caller, an earlier answer
+    for the nonce, a refusal, a scan lost to another, a database error, a kit recipe not yet
+    read): the caller then runs `redeem`, the one place where every other answer is decided
+    and recorded. The same read, rules and SQL function as `redeem`.
+    """
+    attempt = _attempt(code, nonce, scanned_at, location_id, None, queued)
+    attempt.token_hash, attempt.token_kind = security.token_hash(token), token_kind
+    parsed = security.parse_scanned_code(code)
+    if parsed is None:
+        return None
+    by_token, by_short, params = _lookup_params(attempt, parsed)
+    try:
+        async with pool.connection() as conn:
+            look = await _prepared_lookup(by_token, by_short).first(conn, params)
+            ok = _winning_answer(look, attempt)
+            if ok is None:
+                return None
+            result = await _HAND_OVER.first(conn, _hand_over_params(look, attempt, ok))
+    except psycopg.Error as exc:
+        # A broken connection (its outcome unknown: the nonce makes redeem's retry safe), the
+        # nonce raced in twice, a kit missing from stock: redeem decides and records.
+        log.info("scan fast path gave way to redeem: %s", type(exc).__name__)
+        return None
+    return ok if result[0] == "ok" else None
+
+
+def _winning_answer(look, attempt: _Scan) -> dict | None:  # noqa: ANN001
+    """The `ok` answer when everything read says this scan hands the kit over, else None."""
+    if look.caller_id is None or look.stored_hash is not None or look.id is None:
+        return None
+    attempt.user = Caller(look.caller_id, look.caller_role)
+    target = _point_target(look, attempt.user, attempt.location_id)
+    if isinstance(target, str) or _refused(look, target) is not None:
+        return None
+    kit = cached_kit_contents(item_id=look.reserved_item_id or look.kit_item_id, kits=look.kits)
+    if kit is None:
+        return None
+    summary = claim_summary(look)
+    summary["kit"] = kit
+    return answer("ok", summary, kits=look.kits)

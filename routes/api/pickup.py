@@ -5,11 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from app import security
 from app.db import SessionDep
 from app.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
 from app.services import pickup, redeem, scan_log, volunteers
-from app.web import gettext
+from app.web import CSRF_COOKIE, SESSION_COOKIE, gettext
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
 
@@ -28,7 +31,7 @@ Offset = Annotated[int, Query(ge=0)]
         409: {"description": "nonce_reused: this nonce was sent before with another code"},
     },
 )
-def redeem_scan(
+async def redeem_scan(
     body: ScanIn, request: Request, session: SessionDep, bearer: Bearer
 ) -> JSONResponse:
     """Redeem a scanned code at a point: the kit is handed over at most once.
@@ -37,6 +40,33 @@ def redeem_scan(
     again returns the first answer. A nonce reused with another code answers 409 with
     `result: nonce_reused`; that attempt is recorded too, and the nonce keeps naming its first.
     """
+    pool = request.app.state.async_pool
+    token, kind = (bearer, "api") if bearer else (request.cookies.get(SESSION_COOKIE), "session")
+    if pool is not None and body.point_id is not None and token and (bearer or _csrf_ok(request)):
+        # PostgreSQL: the winning scan on the event loop (app/services/redeem.py); every other
+        # answer, and SQLite, below in a worker thread.
+        ok = await redeem.try_hand_over(
+            pool,
+            code=body.code,
+            nonce=body.nonce,
+            scanned_at=body.scanned_at,
+            token=token,
+            token_kind=kind,
+            location_id=body.point_id,
+            queued=body.queued,
+        )
+        if ok is not None:
+            return JSONResponse(pickup.localize(ok, gettext(request), request.state.locale))
+    return await run_in_threadpool(_redeem, body, request, session, bearer)
+
+
+def _csrf_ok(request: Request) -> bool:
+    return security.csrf_matches(
+        request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
+    )
+
+
+def _redeem(body: ScanIn, request: Request, session: Session, bearer: str | None) -> JSONResponse:
     # A bearer token is verified in the redeem's own first read (one round trip fewer on the
     # busiest endpoint); the scanner page's cookie and CSRF header are checked as everywhere.
     user = None if bearer else api_user(request, session)
