@@ -46,18 +46,20 @@ async def redeem_scan(
         # PostgreSQL: the winning scan on the event loop (app/services/redeem.py); every other
         # answer, and SQLite, below in a worker thread.
         ok = await redeem.try_hand_over(
-            pool,
-            code=body.code,
-            nonce=body.nonce,
-            scanned_at=body.scanned_at,
-            token=token,
-            token_kind=kind,
-            location_id=body.point_id,
-            queued=body.queued,
+            pool, token=token, token_kind=kind, location_id=body.point_id, **_attempt(body)
         )
         if ok is not None:
             return JSONResponse(pickup.localize(ok, gettext(request), request.state.locale))
     return await run_in_threadpool(_redeem, body, request, session, bearer)
+
+
+def _attempt(body: ScanIn) -> dict:
+    return {
+        "code": body.code,
+        "nonce": body.nonce,
+        "scanned_at": body.scanned_at,
+        "queued": body.queued,
+    }
 
 
 def _csrf_ok(request: Request) -> bool:
@@ -73,14 +75,11 @@ def _redeem(body: ScanIn, request: Request, session: Session, bearer: str | None
     try:
         answer = redeem.redeem(
             session=session,
-            code=body.code,
             location_id=body.point_id,
             run_stop_id=body.run_stop_id,
-            nonce=body.nonce,
-            scanned_at=body.scanned_at,
             user=user,
             bearer=bearer,
-            queued=body.queued,
+            **_attempt(body),
         )
     except redeem.TokenRefused:
         raise bearer_refused(session, bearer) from None
