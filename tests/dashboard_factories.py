@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from app.config import Settings
-from app.services import campaigns, claims, pickup, redeem
+from app.services import campaigns, claim_actions, claims, pickup, redeem
 from models.campaigns import Campaign, CampaignSchoolIn, CampaignUpdate
 from models.claims import Claim
 from models.inventory import Location
@@ -92,10 +92,10 @@ def small_campaign(session: Session, settings: Settings) -> Small:
                 name_latin=f"Manual {i}")
         for i in (1, 2, 3)
     ]  # fmt: skip
-    claims.decide_many(
+    claim_actions.decide_many(
         session=session, settings=settings, claim_ids=[b[0].id], approve=True, user_id=dip.id
     )
-    claims.decide_many(
+    claim_actions.decide_many(
         session=session,
         settings=settings,
         claim_ids=[b[1].id],
@@ -103,7 +103,7 @@ def small_campaign(session: Session, settings: Settings) -> Small:
         user_id=dip.id,
         note="not enrolled",
     )
-    claims.decide_many(
+    claim_actions.decide_many(
         session=session, settings=settings, claim_ids=[b[2].id], approve=True, user_id=dip.id
     )
     for claim in (a1, b[0]):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.db import Prepared
 from app.localtime import to_local
 from app.security import format_short_code
-from app.services import claims as claims_service
+from app.services import claim_actions
 from models.campaigns import Campaign, PickupSlot
 from models.claims import Claim, ClaimEvent
 from models.inventory import Location
@@ -138,7 +138,7 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
             if names.starts_at is not None
             else None
         ),
-        "waitlist_position": claims_service.waitlist_position(session, claim),
+        "waitlist_position": claim_actions.waitlist_position(session, claim),
         "reasons": claim.reasons,
         "submitted_at": claim.submitted_at,
         "handed_over_at": claim.handed_over_at,

@@ -1,4 +1,8 @@
-"""Claims: submit, verify, allocate a kit (or waitlist), change slot, cancel, review."""
+"""Claims: submit (check, then reserve a kit or waitlist), allocation, the waitlist.
+
+What happens to a claim afterwards (its e-mail code, the holder's and the diplomats' actions) is
+in app/services/claim_actions.py.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlmodel import Session, select
 from app import mail, security
 from app.config import Settings
 from app.db import Prepared, autocommit_reads, in_autocommit
-from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
+from app.errors import N_, TooManyRequests
 from app.services import audit, campaigns, eligibility, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, reason
 from app.services.ledger import Delta, OutOfStock
@@ -25,11 +29,9 @@ from models.claims import Claim, ClaimEvent, ClaimIn
 from models.inventory import StockLevel
 
 CODE_TTL = timedelta(minutes=30)
-MAX_CODE_ATTEMPTS = 5
-CANCELLABLE = ("submitted", "verified", "waitlisted", "allocated", "ready")
 
 
-def _event(
+def event(
     session: Session,
     claim: Claim,
     to_status: str,
@@ -71,7 +73,7 @@ def submit(
     # trying birth dates), in their own short transaction: a campus behind one address shares a
     # counter row, which must not stay locked while a claim is checked.
     raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
-    _limit(
+    limit_attempts(
         session,
         settings,
         {
@@ -149,13 +151,13 @@ def _submit(
     if data.fulfilment == "pickup" and data.slot_id is not None:
         campaigns.book_slot(session, slot_id=data.slot_id, location_id=data.pickup_location_id)
         claim.slot_id = data.slot_id
-    _event(session, claim, "submitted", decision.reasons)
+    event(session, claim, "submitted", decision.reasons)
     if decision.verification == "email":
-        _send_code(session, settings, claim)
+        send_code(session, settings, claim)
     elif decision.verified:
         claim.status = "verified"
         claim.decided_at = utcnow()
-        _event(session, claim, "verified", [])
+        event(session, claim, "verified", [])
         if not reserve or _waitlist_ahead(session, claim):
             _waitlist(session, claim)
         else:
@@ -166,7 +168,7 @@ def _submit(
         session.rollback()
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
     if claim.email and claim.status != "submitted":
-        _notify(session, settings, claim)
+        notify(session, settings, claim)
     return claim
 
 
@@ -234,7 +236,7 @@ def _submit_in_one_statement(
     make_transient_to_detached(claim)
     session.add(claim)
     if claim.email and claim.status != "submitted":
-        _notify(session, settings, claim)
+        notify(session, settings, claim)
     elif keep:
         # Nothing waits for a commit: the connection stays for the caller's answer read (a
         # commit would give it back to the pool and that read check out another, a round trip).
@@ -243,7 +245,7 @@ def _submit_in_one_statement(
     return claim
 
 
-def _limit(session: Session, settings: Settings, limits: dict[str, int]) -> None:
+def limit_attempts(session: Session, settings: Settings, limits: dict[str, int]) -> None:
     """Count one attempt per key in the database (holds across worker processes)."""
     counts = ratelimit.hit_many(
         session, list(limits), window_seconds=settings.claim_rate_window_seconds
@@ -275,7 +277,7 @@ def _reserve_last(session: Session, claim: Claim) -> None:
     r = [reason("allocated", N_("A kit is reserved."))]
     claim.reasons = [*claim.reasons, *r]
     session.add(claim)
-    _event(session, claim, "allocated", r, from_status="verified")
+    event(session, claim, "allocated", r, from_status="verified")
     movement = ledger.new_movement(session, kind="reserve", reference=f"claim:{claim.id}")
     delta = Delta(claim.reserved_item_id, lot_id, claim.reserved_location_id, reserved=claim.kits)
     if not ledger.apply_last(session, movement, delta):
@@ -287,16 +289,16 @@ def _waitlist(session: Session, claim: Claim) -> None:
     r = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
     claim.reasons = [*claim.reasons, *r]
     session.add(claim)
-    _event(session, claim, "waitlisted", r, from_status="verified")
+    event(session, claim, "waitlisted", r, from_status="verified")
 
 
-def _verified_then_allocate(
+def verify_and_allocate(
     session: Session, claim: Claim, reasons: list[dict], user_id: int | None = None
 ) -> None:
     prev = claim.status
     claim.status = "verified"
     claim.decided_at = utcnow()
-    _event(session, claim, "verified", reasons, from_status=prev, user_id=user_id)
+    event(session, claim, "verified", reasons, from_status=prev, user_id=user_id)
     allocate(session, claim)
 
 
@@ -355,7 +357,7 @@ def allocate(session: Session, claim: Claim) -> None:
     claim.reasons = [*claim.reasons, *r]
     claim.updated_at = utcnow()
     session.add(claim)
-    _event(session, claim, claim.status, r, from_status="verified")
+    event(session, claim, claim.status, r, from_status="verified")
 
 
 def allocate_waitlist(session: Session, item_id: int, location_id: int) -> int:
@@ -392,219 +394,15 @@ def allocate_waitlist(session: Session, item_id: int, location_id: int) -> int:
             r = [reason("allocated_from_waitlist", N_("Kits arrived: a kit is now reserved."))]
             claim.reasons = [*claim.reasons, *r]
             session.add(claim)
-            _event(session, claim, "allocated", r, from_status="waitlisted")
+            event(session, claim, "allocated", r, from_status="waitlisted")
         allocated += 1
         settings = session.info.get("kitrun_settings")
         if claim.email and settings is not None:
-            _notify(session, settings, claim)
+            notify(session, settings, claim)
     return allocated
 
 
 ledger.stock_added_hooks.append(allocate_waitlist)
-
-
-def _notify(session: Session, settings: Settings, claim: Claim) -> None:
-    from app.services.claim_mail import status_mail
-
-    mail.queue(session, settings, status_mail(settings, claim))
-
-
-# ---------------------------------------------------------------- e-mail codes
-
-
-def _send_code(session: Session, settings: Settings, claim: Claim) -> None:
-    from app.services.claim_mail import code_mail
-
-    code = f"{secrets.randbelow(10**6):06d}"
-    claim.email_code_hash = security.keyed_hash(settings.secret, f"{claim.token}:{code}")
-    claim.email_code_expires_at = utcnow() + CODE_TTL
-    claim.email_code_attempts = 0
-    session.add(claim)
-    mail.queue(session, settings, code_mail(settings, claim, code))
-
-
-def verify_code(*, session: Session, settings: Settings, token: str, code: str) -> Claim:
-    """Check the six-digit e-mail code of a claim; then allocate."""
-    claim = by_token(session=session, token=token)
-    if claim.status != "submitted" or claim.email_code_hash is None:
-        raise Conflict(N_("This claim is not waiting for an e-mail code."))
-    if claim.email_code_attempts >= MAX_CODE_ATTEMPTS:
-        raise TooManyRequests(N_("Too many wrong codes. Ask for a new code."))
-    expired = claim.email_code_expires_at is None or claim.email_code_expires_at < utcnow()
-    good = security.keyed_hash(settings.secret, f"{claim.token}:{code.strip()}")
-    if expired or good != claim.email_code_hash:
-        claim.email_code_attempts += 1
-        session.add(claim)
-        session.commit()
-        if expired:
-            raise Invalid(N_("The code has expired. Ask for a new code."), code="code_expired")
-        raise Invalid(N_("Wrong code. Check the e-mail we sent you."), code="code_wrong")
-    claim.email_code_hash = None
-    _verified_then_allocate(
-        session, claim, [reason("email_verified", N_("School e-mail address confirmed."))]
-    )
-    session.commit()
-    session.refresh(claim)
-    _notify(session, settings, claim)
-    session.commit()
-    return claim
-
-
-def resend_code(*, session: Session, settings: Settings, token: str) -> Claim:
-    claim = by_token(session=session, token=token)
-    if claim.status != "submitted" or not claim.email:
-        raise Conflict(N_("This claim is not waiting for an e-mail code."))
-    _limit(session, settings, {f"code:{claim.id}": 3})
-    _send_code(session, settings, claim)
-    session.commit()
-    return claim
-
-
-# ---------------------------------------------------------------- the holder's actions
-
-
-def by_token(*, session: Session, token: str) -> Claim:
-    claim = session.exec(select(Claim).where(Claim.token == token)).first()
-    if claim is None:
-        raise NotFound(N_("No claim at this address. Check the link."))
-    return claim
-
-
-def waitlist_position(session: Session, claim: Claim) -> int | None:
-    if claim.status != "waitlisted":
-        return None
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Claim)
-        .where(
-            Claim.status == "waitlisted",
-            Claim.reserved_location_id == claim.reserved_location_id,
-            Claim.reserved_item_id == claim.reserved_item_id,
-            (Claim.priority < claim.priority)
-            | ((Claim.priority == claim.priority) & (Claim.submitted_at < claim.submitted_at))
-            | (
-                (Claim.priority == claim.priority)
-                & (Claim.submitted_at == claim.submitted_at)
-                & (Claim.id < claim.id)
-            ),
-        )
-    ).one()
-    return int(ahead) + 1
-
-
-def cancel(*, session: Session, token: str, user_id: int | None = None, note: str = "") -> Claim:
-    """Cancel a claim; its reserved kit and slot are released."""
-    claim = by_token(session=session, token=token)
-    t = Claim.__table__.c
-    prev = claim.status
-    done = session.execute(
-        update(Claim)
-        .where(t.id == claim.id, t.status.in_(CANCELLABLE))
-        .values(status="cancelled", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
-        raise Conflict(N_("This claim can no longer be cancelled."), code="not_cancellable")
-    if prev in ("allocated", "ready") and claim.reserved_lot_id:
-        mv = ledger.new_movement(
-            session, kind="release", reference=f"claim:{claim.id}", user_id=user_id
-        )
-        ledger.apply(
-            session,
-            mv,
-            Delta(
-                claim.reserved_item_id,
-                claim.reserved_lot_id,
-                claim.reserved_location_id,
-                reserved=-claim.kits,
-            ),
-        )
-        ledger.notify_stock_added(session, claim.reserved_item_id, claim.reserved_location_id)
-    if claim.slot_id:
-        campaigns.release_slot(session, slot_id=claim.slot_id)
-    r = [reason("cancelled", N_("Cancelled."))]
-    _event(session, claim, "cancelled", r, from_status=prev, user_id=user_id, note=note)
-    session.commit()
-    session.refresh(claim)
-    return claim
-
-
-def change_slot(*, session: Session, token: str, slot_id: int) -> Claim:
-    """Move a pickup claim to another slot of its pickup point."""
-    claim = by_token(session=session, token=token)
-    if claim.fulfilment != "pickup" or claim.status not in CANCELLABLE:
-        raise Conflict(N_("The time slot of this claim cannot be changed."))
-    if claim.slot_id == slot_id:
-        return claim
-    campaigns.book_slot(session, slot_id=slot_id, location_id=claim.pickup_location_id)
-    if claim.slot_id:
-        campaigns.release_slot(session, slot_id=claim.slot_id)
-    claim.slot_id = slot_id
-    claim.updated_at = utcnow()
-    session.add(claim)
-    session.commit()
-    session.refresh(claim)
-    return claim
-
-
-# ---------------------------------------------------------------- diplomats' decisions
-
-
-def decide_many(
-    *,
-    session: Session,
-    settings: Settings,
-    claim_ids: list[int],
-    approve: bool,
-    user_id: int,
-    note: str = "",
-) -> dict:
-    """Approve (then allocate) or reject claims waiting for manual review, all in one go."""
-    done, skipped = [], []
-    for cid in claim_ids:
-        claim = session.get(Claim, cid)
-        if claim is None:
-            raise NotFound(N_("No claim with id {id}."), params={"id": cid})
-        if claim.status != "submitted":
-            skipped.append(cid)
-            continue
-        before = audit.snapshot(claim, audit.CLAIM_FIELDS)
-        if approve:
-            _verified_then_allocate(
-                session,
-                claim,
-                [reason("approved", N_("Approved by consular staff. {note}"), note=note)],
-                user_id=user_id,
-            )
-        else:
-            r = [reason("rejected", N_("Refused by consular staff: {note}"), note=note or "-")]
-            claim.status, claim.decided_at = "rejected", utcnow()
-            claim.reasons = [*claim.reasons, *r]
-            if claim.slot_id:
-                campaigns.release_slot(session, slot_id=claim.slot_id)
-            session.add(claim)
-            _event(
-                session, claim, "rejected", r, from_status="submitted", user_id=user_id, note=note
-            )
-        after = {**audit.snapshot(claim, audit.CLAIM_FIELDS), "note": note}
-        action = "claim.approve" if approve else "claim.reject"
-        audit.record(
-            session,
-            user_id=user_id,
-            action=action,
-            object_type="claim",
-            object_id=cid,
-            before=before,
-            after=after,
-        )
-        done.append(cid)
-    session.commit()
-    for cid in done:
-        claim = session.get(Claim, cid)
-        if claim.email:
-            _notify(session, settings, claim)
-    session.commit()
-    return {"decided": done, "skipped": skipped}
 
 
 def reserved_total(session: Session, item_id: int) -> int:
@@ -615,3 +413,23 @@ def reserved_total(session: Session, item_id: int) -> int:
             )
         ).one()
     )
+
+
+def notify(session: Session, settings: Settings, claim: Claim) -> None:
+    from app.services.claim_mail import status_mail
+
+    mail.queue(session, settings, status_mail(settings, claim))
+
+
+# ---------------------------------------------------------------- e-mail codes
+
+
+def send_code(session: Session, settings: Settings, claim: Claim) -> None:
+    from app.services.claim_mail import code_mail
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    claim.email_code_hash = security.keyed_hash(settings.secret, f"{claim.token}:{code}")
+    claim.email_code_expires_at = utcnow() + CODE_TTL
+    claim.email_code_attempts = 0
+    session.add(claim)
+    mail.queue(session, settings, code_mail(settings, claim, code))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep, autocommit_reads
 from app.deps import ApiDiplomat
-from app.services import campaigns, claim_views, claims
+from app.services import campaigns, claim_actions, claim_views, claims
 from models.base import Page
 from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
 
@@ -40,7 +40,7 @@ def submit_claim(public_id: str, body: ClaimIn, request: Request, session: Sessi
 @router.get("/claims/{token}", response_model=ClaimStatusPublic)
 def claim_status(token: str, request: Request, session: SessionDep) -> dict:
     """A claim's status, for the holder of its token."""
-    claim = claims.by_token(session=session, token=token)
+    claim = claim_actions.by_token(session=session, token=token)
     return claim_views.holder_view(
         session=session,
         claim=claim,
@@ -105,7 +105,7 @@ def claims_csv(
 @router.post("/claims/decisions")
 def decide(body: DecisionIn, request: Request, session: SessionDep, user: ApiDiplomat) -> dict:
     """Approve or reject claims waiting for manual review (bulk)."""
-    return claims.decide_many(
+    return claim_actions.decide_many(
         session=session,
         settings=request.app.state.settings,
         claim_ids=body.claim_ids,

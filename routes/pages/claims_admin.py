@@ -11,7 +11,7 @@ from app.db import SessionDep
 from app.deps import PageDiplomat
 from app.errors import DomainError
 from app.localtime import from_form
-from app.services import campaigns, claim_views, claims
+from app.services import campaigns, claim_actions, claim_views
 from app.web import gettext, render
 from models.campaigns import (
     Campaign,
@@ -94,7 +94,7 @@ def claims_decide(
             {"status": 422, "message": _("Tick at least one claim, then approve or reject.")},
             422,
         )
-    out = claims.decide_many(
+    out = claim_actions.decide_many(
         session=session,
         settings=request.app.state.settings,
         claim_ids=claim_ids,

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from app.db import SessionDep, autocommit_reads
 from app.errors import DomainError
-from app.services import campaigns, claim_views, claims
+from app.services import campaigns, claim_actions, claim_views, claims
 from app.web import gettext, render
 from models.campaigns import CampaignSchool
 from models.claims import ClaimIn
@@ -175,7 +175,7 @@ def _qr(token: str):  # noqa: ANN202
 
 
 def _status_ctx(token: str, request: Request, session) -> dict:  # noqa: ANN001
-    claim = claims.by_token(session=session, token=token)
+    claim = claim_actions.by_token(session=session, token=token)
     view = claim_views.holder_view(
         session=session,
         claim=claim,
@@ -209,7 +209,7 @@ def status_page(token: str, request: Request, session: SessionDep, msg: str = ""
 
 @router.get("/s/{token}/qr.png")
 def qr_png(token: str, session: SessionDep) -> Response:
-    claims.by_token(session=session, token=token)
+    claim_actions.by_token(session=session, token=token)
     buf = io.BytesIO()
     _qr(token).make_image().save(buf, format="PNG")
     return Response(
@@ -237,7 +237,7 @@ def verify(
     code: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     try:
-        claims.verify_code(
+        claim_actions.verify_code(
             session=session, settings=request.app.state.settings, token=token, code=code
         )
     except DomainError as exc:
@@ -250,7 +250,7 @@ def verify(
 @router.post("/s/{token}/resend")
 def resend(token: str, request: Request, session: SessionDep) -> Response:
     try:
-        claims.resend_code(session=session, settings=request.app.state.settings, token=token)
+        claim_actions.resend_code(session=session, settings=request.app.state.settings, token=token)
     except DomainError as exc:
         return _status_again(
             request, session, token, exc.localized(gettext(request)), exc.status_code
@@ -263,7 +263,7 @@ def change_slot(
     token: str, request: Request, session: SessionDep, slot_id: Annotated[int, Form()] = 0
 ) -> Response:
     try:
-        claims.change_slot(session=session, token=token, slot_id=slot_id)
+        claim_actions.change_slot(session=session, token=token, slot_id=slot_id)
     except DomainError as exc:
         return _status_again(
             request, session, token, exc.localized(gettext(request)), exc.status_code
@@ -274,7 +274,7 @@ def change_slot(
 @router.post("/s/{token}/cancel")
 def cancel(token: str, request: Request, session: SessionDep) -> Response:
     try:
-        claims.cancel(session=session, token=token)
+        claim_actions.cancel(session=session, token=token)
     except DomainError as exc:
         return _status_again(
             request, session, token, exc.localized(gettext(request)), exc.status_code

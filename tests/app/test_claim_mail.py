@@ -7,7 +7,7 @@ from email.header import decode_header, make_header
 import pytest
 from aiosmtpd.controller import Controller
 
-from app.services import claims
+from app.services import claim_actions, claims
 from app.services.eligibility import NotEligible
 from tests.conftest import free_port
 from tests.factories import campaign_setup, claim_in
@@ -53,7 +53,7 @@ def test_email_code_and_confirmation_over_smtp(session, settings, smtp):
     assert str(make_header(decode_header(msg["Subject"]))) == "健康包：您的验证码"
     code = re.search(r"\b(\d{6})\b", _body(msg)).group(1)
     assert f"/s/{c.token}" in _body(msg)
-    claims.verify_code(session=session, settings=settings, token=c.token, code=code)
+    claim_actions.verify_code(session=session, settings=settings, token=c.token, code=code)
     assert len(inbox.messages) == 2
     assert "已为您预留一份健康包" in _body(inbox.messages[1][1])
     # nothing was written to the outbox folder: SMTP was used

@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.errors import Conflict, Invalid
-from app.services import campaigns, claims, ledger
+from app.services import campaigns, claim_actions, claims, ledger
 from app.services.eligibility import AlreadyClaimed, NotEligible
 from models.campaigns import PickupSlotCreate
 from models.claims import Claim, ClaimEvent
@@ -83,10 +83,10 @@ def test_one_live_claim_is_a_database_constraint(session, settings, setup):
 
 def test_cancel_releases_and_allows_a_new_claim(session, settings, setup):
     c = _submit(session, settings, setup)
-    claims.cancel(session=session, token=c.token)
+    claim_actions.cancel(session=session, token=c.token)
     assert _reserved(session, setup["kit"].id) == 0
     with pytest.raises(Conflict):
-        claims.cancel(session=session, token=c.token)
+        claim_actions.cancel(session=session, token=c.token)
     again = _submit(session, settings, setup)
     assert again.status == "allocated" and again.id != c.id
     assert ledger.check(session) == []
@@ -127,8 +127,8 @@ def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings
         birth_date=date(2012, 1, 1),
     )
     assert adult.status == minor.status == "waitlisted"
-    assert minor.is_minor and claims.waitlist_position(session, minor) == 1
-    assert claims.waitlist_position(session, adult) == 2
+    assert minor.is_minor and claim_actions.waitlist_position(session, minor) == 1
+    assert claim_actions.waitlist_position(session, adult) == 2
     move(
         session,
         "receive",
@@ -212,7 +212,7 @@ def test_slots_fill_up(session, settings, setup):
             slot_id=slot.id,
         )
     assert err.value.code == "slot_full"
-    claims.cancel(session=session, token=c.token)
+    claim_actions.cancel(session=session, token=c.token)
     session.refresh(slot)
     assert slot.booked == 0
 
@@ -230,13 +230,13 @@ def test_email_mode_code_flow(session, settings, tmp_path):
 
     code = re.search(r"\b(\d{6})\b", body).group(1)
     with pytest.raises(Invalid):
-        claims.verify_code(
+        claim_actions.verify_code(
             session=session,
             settings=settings,
             token=c.token,
             code="000000" if code != "000000" else "111111",
         )
-    done = claims.verify_code(session=session, settings=settings, token=c.token, code=code)
+    done = claim_actions.verify_code(session=session, settings=settings, token=c.token, code=code)
     assert done.status == "allocated"
 
 
@@ -246,11 +246,11 @@ def test_manual_review_bulk(session, settings):
     a = _submit(session, settings, setup, student_number="X1", name_latin="A")
     b = _submit(session, settings, setup, student_number="X2", name_latin="B")
     assert a.status == b.status == "submitted"
-    out = claims.decide_many(
+    out = claim_actions.decide_many(
         session=session, settings=settings, claim_ids=[a.id], approve=True, user_id=d.id
     )
     assert out["decided"] == [a.id]
-    out = claims.decide_many(
+    out = claim_actions.decide_many(
         session=session,
         settings=settings,
         claim_ids=[b.id, a.id],
