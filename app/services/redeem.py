@@ -102,7 +102,7 @@ def redeem(
     except (IntegrityError, psycopg.IntegrityError):
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
-        look = lookup(session, attempt, None, fast)
+        look = lookup(session, attempt, None)
         session.rollback()
         if look.stored_hash is None:
             raise
@@ -112,7 +112,7 @@ def redeem(
 
 
 def _redeem(session: Session, code: str, attempt: Attempt, fast: bool) -> dict:
-    look = lookup(session, attempt, code, fast)
+    look = lookup(session, attempt, code)
     if attempt.user is None:
         if look.caller_id is None:
             session.rollback()

@@ -128,15 +128,13 @@ CLAIM_COLUMNS = (
 )
 
 
-def lookup(session: Session, attempt: Attempt, code: str | None, fast: bool = False):  # noqa: ANN202
+def lookup(session: Session, attempt: Attempt, code: str | None):  # noqa: ANN202
     """One read: the caller (when known by a bearer token), the nonce's earlier answer, the
     point and whether the caller may scan there, and the claim the code names with its
     campaign and school (each part None when absent)."""
     parsed = security.parse_scanned_code(code) if code is not None else None
     by_token, by_short, params = lookup_params(attempt, parsed)
-    if fast:
-        return prepared_lookup(by_token, by_short).execute(session, params).fetchone()
-    return session.execute(lookup_statement(by_token, by_short), params).one()
+    return prepared_lookup(by_token, by_short).one(session, params)
 
 
 def lookup_params(attempt: Attempt, parsed: tuple[str, str] | None) -> tuple[bool, bool, dict]:
@@ -156,12 +154,11 @@ def lookup_params(attempt: Attempt, parsed: tuple[str, str] | None) -> tuple[boo
 
 @functools.cache
 def prepared_lookup(by_token: bool, by_short_code: bool) -> Prepared:
-    return Prepared(lookup_statement(by_token, by_short_code))
-
-
-@functools.cache
-def lookup_statement(by_token: bool, by_short_code: bool):  # noqa: ANN202
     """The lookup, built once per shape (the scan endpoint's hot path)."""
+    return Prepared(_lookup_select(by_token, by_short_code))
+
+
+def _lookup_select(by_token: bool, by_short_code: bool):  # noqa: ANN202
     code_col = Claim.short_code if by_short_code else Claim.token
     if by_token:
         caller_id, caller_role = User.id, User.role
