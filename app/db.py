@@ -89,8 +89,9 @@ class Prepared:
 
     For the hot paths (the scan and claim endpoints, the rate limits): it skips SQLAlchemy's
     per-execution work (statement cache lookup, parameter and result processing), about a third
-    of such a request's database time in the server. Parameters go to psycopg as they are (ints, str, aware datetimes); rows
-    come back as named tuples, JSON already decoded. Errors are psycopg's own.
+    of such a request's database time in the server. Parameters go to psycopg as they are
+    (ints, str, aware datetimes); rows come back as named tuples, JSON already decoded. Errors
+    are psycopg's own.
     """
 
     def __init__(self, statement: Executable) -> None:
