@@ -1,6 +1,6 @@
 """Benchmark redeeming scans: scans/s and p50/p99 at 50 concurrent volunteers, beside /healthz.
 
-Run: .venv/bin/python bench/scans.py [--seconds 10] [--volunteers 50] [--claims 30000]
+Run: .venv/bin/python bench/scans.py [--seconds 10] [--volunteers 50] [--claims 120000]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--rounds 3]
 
 Creates a fresh PostgreSQL database, migrates it, seeds allocated claims, starts
@@ -156,7 +156,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--volunteers", type=int, default=50)
-    ap.add_argument("--claims", type=int, default=30000)
+    ap.add_argument("--claims", type=int, default=120000)
     ap.add_argument("--processes", type=int, default=2, help="client processes")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
