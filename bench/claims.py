@@ -1,6 +1,6 @@
 """Benchmark the public claim endpoint: claims/s and p50/p99 at 50 concurrent clients.
 
-Run: .venv/bin/python bench/claims.py [--seconds 10] [--clients 50] [--students 60000]
+Run: .venv/bin/python bench/claims.py [--seconds 10] [--clients 50] [--students 120000]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--workers 2]
 
 Creates a fresh PostgreSQL database, migrates it, seeds an open campaign with one school whose
@@ -136,7 +136,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--students", type=int, default=60000)
+    ap.add_argument("--students", type=int, default=120000)
     ap.add_argument("--processes", type=int, default=2, help="client processes")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")

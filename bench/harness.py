@@ -226,11 +226,12 @@ def _load_process(
             time.sleep(max(0.0, start_at - time.time()))  # one sleep: no CPU spent waiting
             i = 0
             while time.time() < start_at + seconds:
-                if i == len(items):  # a short run would overstate speed: say so (closed_loop)
+                t0 = time.perf_counter()
+                try:
+                    key = request(c, items, i, job)
+                except IndexError:  # a short run would overstate speed: say so (closed_loop)
                     seen["ran out of items"] = 1
                     break
-                t0 = time.perf_counter()
-                key = request(c, items, i, job)
                 mine.append(time.perf_counter() - t0)
                 seen[key] = seen.get(key, 0) + 1
                 i += 1
@@ -281,7 +282,7 @@ def closed_loop(
     if "ran out of items" in results:
         raise SystemExit(
             f"{results['ran out of items']} clients ran out of items before the {seconds:.0f} s "
-            "were up: seed more (--claims / --students) or run fewer --seconds"
+            f"were up ({results}): seed more (--claims / --students) or run fewer --seconds"
         )
     q = statistics.quantiles(sorted(lat), n=100)
     return {

@@ -98,6 +98,19 @@ def engine(settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
+def pg(pg_database: str, tmp_path: Path) -> Iterator[tuple[Settings, Session]]:
+    """PostgreSQL only (the event-loop fast paths): settings and a session on a clean database."""
+    settings = Settings(data_dir=tmp_path, database_url=pg_database, secret_key="test-secret")
+    engine = make_engine(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield settings, session
+    finally:
+        engine.dispose()
+        _truncate_all(pg_database)
+
+
+@pytest.fixture
 def session(engine) -> Iterator[Session]:  # noqa: ANN001
     with Session(engine, expire_on_commit=False) as s:
         yield s

@@ -191,3 +191,17 @@ def claim_in(setup: dict, **kw):  # noqa: ANN201
         **kw,
     }
     return ClaimIn(**data)
+
+
+def submit(session: Session, settings, setup: dict, **kw):  # noqa: ANN001, ANN003, ANN201
+    """A claim by `claim_in(setup, **kw)` through claims.submit (the session path)."""
+    from app.services import claims
+
+    return claims.submit(
+        session=session,
+        settings=settings,
+        campaign=setup["campaign"],
+        data=claim_in(setup, **kw),
+        locale="zh_CN",
+        address="10.0.0.9",
+    )

@@ -140,8 +140,12 @@ _BY_PUBLIC_ID = select(Campaign).where(Campaign.public_id == bindparam("public_i
 def by_public_id(*, session: Session, public_id: str) -> Campaign:
     campaign = session.exec(_BY_PUBLIC_ID, params={"public_id": public_id}).first()
     if campaign is None:
-        raise NotFound(N_("This campaign link is not valid. Check the link you were sent."))
+        raise unknown_campaign()
     return campaign
+
+
+def unknown_campaign() -> NotFound:
+    return NotFound(N_("This campaign link is not valid. Check the link you were sent."))
 
 
 def school_modes(*, session: Session, campaign_id: int) -> dict[int, str]:
@@ -203,11 +207,17 @@ def slots(*, session: Session, location_id: int | None = None, upcoming: bool = 
 def check_slot(session: Session, *, slot_id: int, location_id: int) -> PickupSlot:
     """The slot, when it belongs to the pickup point and is not over (400 otherwise)."""
     slot = session.get(PickupSlot, slot_id)
-    if slot is None or slot.location_id != location_id:
-        raise Invalid(N_("Choose a time slot of the chosen pickup point."))
-    if slot.ends_at <= utcnow():
-        raise Invalid(N_("That time slot is over; choose another."))
+    slot_rules(slot and slot.location_id, slot and slot.ends_at, location_id)
     return slot
+
+
+def slot_rules(slot_location_id: int | None, ends_at: datetime | None, location_id: int) -> None:
+    """A slot (its point and end, None when there is no such slot) may be chosen for a pickup
+    at `location_id` when it belongs to that point and is not over; 400 otherwise."""
+    if slot_location_id is None or slot_location_id != location_id:
+        raise Invalid(N_("Choose a time slot of the chosen pickup point."))
+    if ends_at <= utcnow():
+        raise Invalid(N_("That time slot is over; choose another."))
 
 
 def book_slot(session: Session, *, slot_id: int, location_id: int) -> PickupSlot:

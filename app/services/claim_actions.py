@@ -4,11 +4,15 @@ slot, cancellation) and the diplomats' decisions. Submission and allocation: cla
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+import functools
+
+import psycopg
+from sqlalchemy import bindparam, func, literal_column, tuple_, update
 from sqlmodel import Session, select
 
 from app import security
 from app.config import Settings
+from app.db import Prepared
 from app.errors import N_, Conflict, Invalid, NotFound, TooManyRequests
 from app.services import audit, campaigns, claims, ledger
 from app.services.eligibility import reason
@@ -67,26 +71,44 @@ def by_token(*, session: Session, token: str) -> Claim:
     return claim
 
 
-def waitlist_position(session: Session, claim: Claim) -> int | None:
-    if claim.status != "waitlisted":
-        return None
-    ahead = session.exec(
+@functools.cache
+def _ahead() -> Prepared:
+    """How many waitlisted claims come before one (minors first, then by time, then by id)."""
+    c = Claim.__table__.c
+    key = [bindparam(name, type_=c[name].type) for name in ("priority", "submitted_at", "id")]
+    return Prepared(
         select(func.count())
         .select_from(Claim)
         .where(
-            Claim.status == "waitlisted",
-            Claim.reserved_location_id == claim.reserved_location_id,
-            Claim.reserved_item_id == claim.reserved_item_id,
-            (Claim.priority < claim.priority)
-            | ((Claim.priority == claim.priority) & (Claim.submitted_at < claim.submitted_at))
-            | (
-                (Claim.priority == claim.priority)
-                & (Claim.submitted_at == claim.submitted_at)
-                & (Claim.id < claim.id)
-            ),
+            Claim.status == literal_column("'waitlisted'"),
+            Claim.reserved_location_id == bindparam("location_id"),
+            Claim.reserved_item_id == bindparam("item_id"),
+            tuple_(Claim.priority, Claim.submitted_at, Claim.id) < tuple_(*key),
         )
-    ).one()
-    return int(ahead) + 1
+    )
+
+
+def _ahead_params(claim) -> dict:  # noqa: ANN001
+    return {
+        "location_id": claim.reserved_location_id,
+        "item_id": claim.reserved_item_id,
+        "priority": claim.priority,
+        "submitted_at": claim.submitted_at,
+        "id": claim.id,
+    }
+
+
+def waitlist_position(session: Session, claim: Claim) -> int | None:
+    if claim.status != "waitlisted":
+        return None
+    return int(_ahead().one(session, _ahead_params(claim))[0]) + 1
+
+
+async def waitlist_position_on(conn: psycopg.AsyncConnection, claim) -> int | None:  # noqa: ANN001
+    """`waitlist_position` on a connection of the event-loop pool (PostgreSQL)."""
+    if claim.status != "waitlisted":
+        return None
+    return int((await _ahead().first(conn, _ahead_params(claim)))[0]) + 1
 
 
 def cancel(*, session: Session, token: str, user_id: int | None = None, note: str = "") -> Claim:

@@ -112,7 +112,6 @@ def _names() -> Prepared:
 
 def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
     """What the student sees on the status page (and the API gives the token's holder)."""
-    zh = locale == "zh_CN"
     # One read for the names around the claim (campaign, school, pickup point, slot).
     names = _names().one(
         session,
@@ -123,6 +122,14 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
             "slot_id": claim.slot_id or -1,
         },
     )
+    position = claim_actions.waitlist_position(session, claim)
+    return holder_answer(claim, names, position, locale=locale, tz=tz)
+
+
+def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -> dict:  # noqa: ANN001
+    """`holder_view` from what it reads: the claim (any object with its columns), the names
+    around it (as `_names` reads them) and its waitlist position."""
+    zh = locale == "zh_CN"
     point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
     return {
         "status": claim.status,
@@ -138,7 +145,7 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
             if names.starts_at is not None
             else None
         ),
-        "waitlist_position": claim_actions.waitlist_position(session, claim),
+        "waitlist_position": position,
         "reasons": claim.reasons,
         "submitted_at": claim.submitted_at,
         "handed_over_at": claim.handed_over_at,

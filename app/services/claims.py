@@ -62,31 +62,41 @@ def submit(
     locale: str,
     address: str,
     today: date | None = None,
+    counted: bool = False,
 ) -> Claim:
     """Check and store a student's claim, then reserve a kit or waitlist it (one transaction).
 
     A caller that runs the session in autocommit (`app.db.autocommit_reads`, as the routes do)
     keeps it so on PostgreSQL: its connection stays with the session for the caller's next read.
+    `counted`: this attempt was already counted against the rate limits (the API's fast path,
+    app/services/claim_fast.py, gave way to this one).
     """
     keep = in_autocommit(session)
-    # Rate limits count every attempt, failed ones too (a roster match must not be guessable by
-    # trying birth dates), in their own short transaction: a campus behind one address shares a
-    # counter row, which must not stay locked while a claim is checked.
-    raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
-    limit_attempts(
-        session,
-        settings,
-        {
-            f"claim:ip:{address}": settings.claim_rate_per_ip,
-            f"claim:student:{campaign.id}:{raw_key}": settings.claim_rate_per_student,
-        },
-    )
+    if not counted:
+        # Rate limits count every attempt, failed ones too (a roster match must not be
+        # guessable by trying birth dates), in their own short transaction: a campus behind one
+        # address shares a counter row, which must not stay locked while a claim is checked.
+        limit_attempts(session, settings, rate_limits(settings, campaign.public_id, data, address))
     try:
         return _submit(session, settings, campaign, data, locale, today, True, keep)
     except _LotTaken:
         # The kit we aimed at went to a concurrent claim: start again, to the waitlist.
         session.rollback()
         return _submit(session, settings, campaign, data, locale, today, False, keep)
+
+
+def rate_limits(settings: Settings, public_id: str, data: ClaimIn, address: str) -> dict[str, int]:
+    """The rate-limit keys a claim attempt counts against, with their limits."""
+    raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
+    return {
+        f"claim:ip:{address}": settings.claim_rate_per_ip,
+        f"claim:student:{public_id}:{raw_key}": settings.claim_rate_per_student,
+    }
+
+
+def over_limit(counts: dict[str, int], limits: dict[str, int]) -> None:
+    if any(counts[k] > limit for k, limit in limits.items()):
+        raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
 
 
 class _LotTaken(Exception):
@@ -109,35 +119,7 @@ def _submit(
     decision = eligibility.decide(
         session=session, campaign=campaign, data=data, today=today or date.today()
     )
-    claim = Claim(
-        campaign_id=campaign.id,
-        school_id=data.school_id,
-        student_key=decision.student_key,
-        status="submitted",
-        token=security.new_claim_token(),
-        short_code=security.new_short_code(),
-        name_zh=data.name_zh.strip(),
-        name_latin=data.name_latin.strip(),
-        student_number=data.student_number.strip(),
-        email=data.email.strip().lower() or None,
-        birth_date=data.birth_date,
-        phone=data.phone.strip(),
-        wechat=data.wechat.strip(),
-        is_minor=decision.is_minor,
-        quarantine=data.quarantine,
-        priority=0 if decision.is_minor else 1,
-        fulfilment=data.fulfilment.value,
-        pickup_location_id=data.pickup_location_id if data.fulfilment == "pickup" else None,
-        address=data.address.strip(),
-        lat=data.lat,
-        lon=data.lon,
-        delivery_reason=decision.delivery_reason,
-        locale=locale,
-        reasons=decision.reasons,
-        reserved_item_id=campaign.kit_item_id,
-        reserved_location_id=decision.location_id,
-        kits=campaign.kits_per_student,
-    )
+    claim = Claim(**claim_values(campaign, data, decision, locale))
     if postgres and decision.verification != "email":
         return _submit_in_one_statement(session, settings, claim, decision, data, reserve, keep)
     if postgres:
@@ -148,9 +130,8 @@ def _submit(
     except IntegrityError as exc:
         session.rollback()
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
-    if data.fulfilment == "pickup" and data.slot_id is not None:
-        campaigns.book_slot(session, slot_id=data.slot_id, location_id=data.pickup_location_id)
-        claim.slot_id = data.slot_id
+    if claim.slot_id is not None:
+        campaigns.book_slot(session, slot_id=claim.slot_id, location_id=claim.pickup_location_id)
     event(session, claim, "submitted", decision.reasons)
     if decision.verification == "email":
         send_code(session, settings, claim)
@@ -172,7 +153,56 @@ def _submit(
     return claim
 
 
-_SUBMIT = Prepared(
+_COLUMNS = [c.name for c in Claim.__table__.columns if c.name != "id"]
+
+
+def new_row(values: dict) -> dict:
+    """A new claim's row (without id) as `Claim(**values)` would insert it, without building
+    the model: every other column gets its model default."""
+    return {name: values[name] if name in values else _default(name) for name in _COLUMNS}
+
+
+def _default(name: str) -> object:
+    return Claim.model_fields[name].get_default(call_default_factory=True)
+
+
+def claim_values(
+    campaign: Campaign, data: ClaimIn, decision: eligibility.Decision, locale: str
+) -> dict:
+    """A new claim's columns as the form gave them and the rules decided (status submitted)."""
+    return {
+        "campaign_id": campaign.id,
+        "school_id": data.school_id,
+        "student_key": decision.student_key,
+        "status": "submitted",
+        "token": security.new_claim_token(),
+        "short_code": security.new_short_code(),
+        "name_zh": data.name_zh.strip(),
+        "name_latin": data.name_latin.strip(),
+        "student_number": data.student_number.strip(),
+        "email": data.email.strip().lower() or None,
+        "birth_date": data.birth_date,
+        "phone": data.phone.strip(),
+        "wechat": data.wechat.strip(),
+        "is_minor": decision.is_minor,
+        "quarantine": data.quarantine,
+        "priority": 0 if decision.is_minor else 1,
+        "fulfilment": data.fulfilment.value,
+        "pickup_location_id": data.pickup_location_id if data.fulfilment == "pickup" else None,
+        "slot_id": data.slot_id if data.fulfilment == "pickup" else None,
+        "address": data.address.strip(),
+        "lat": data.lat,
+        "lon": data.lon,
+        "delivery_reason": decision.delivery_reason,
+        "locale": locale,
+        "reasons": decision.reasons,
+        "reserved_item_id": campaign.kit_item_id,
+        "reserved_location_id": decision.location_id,
+        "kits": campaign.kits_per_student,
+    }
+
+
+SUBMIT = Prepared(
     text(
         "SELECT kitrun_submit_claim(CAST(:claim AS json), CAST(:events AS json), :reserve, "
         "CAST(:allocated AS json), CAST(:waitlisted AS json), :now)"
@@ -180,6 +210,7 @@ _SUBMIT = Prepared(
 )
 _ALLOCATED = [reason("allocated", N_("A kit is reserved."))]
 _NO_STOCK = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
+_ALLOCATED_JSON, _NO_STOCK_JSON = json.dumps(_ALLOCATED), json.dumps(_NO_STOCK)
 
 
 def _submit_in_one_statement(
@@ -197,41 +228,15 @@ def _submit_in_one_statement(
     The same steps as the transaction below it in `_submit` (SQLite, e-mail verification); a
     change to one must be made to the other.
     """
-    if data.fulfilment == "pickup" and data.slot_id is not None:
-        campaigns.check_slot(session, slot_id=data.slot_id, location_id=data.pickup_location_id)
-        claim.slot_id = data.slot_id
+    row = {name: getattr(claim, name) for name in _COLUMNS}
     now = utcnow()
-    events = [{"from_status": None, "to_status": "submitted", "reasons": decision.reasons}]
-    if decision.verified:
-        claim.status, claim.decided_at = "verified", now
-        events.append({"from_status": None, "to_status": "verified", "reasons": []})
-    row = {c.name: getattr(claim, c.name) for c in Claim.__table__.columns if c.name != "id"}
     try:
-        out = _SUBMIT.execute(
-            session,
-            {
-                "claim": json.dumps(audit.plain(row)),
-                "events": json.dumps(events),
-                "reserve": decision.verified and reserve,
-                "allocated": json.dumps(_ALLOCATED),
-                "waitlisted": json.dumps(_NO_STOCK),
-                "now": now,
-            },
-        ).fetchone()[0]
-    except psycopg.IntegrityError as exc:  # a concurrent twin holds the live claim
-        session.rollback()
-        raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
+        out = SUBMIT.execute(session, submit_params(row, decision, reserve, now)).fetchone()[0]
     except psycopg.Error as exc:
         session.rollback()
-        if exc.sqlstate == "KR002":
-            raise campaigns.SlotFull(N_("That time slot is full; choose another.")) from exc
-        raise
-    claim.id, claim.status = out["id"], out["status"]
-    if claim.status == "allocated":
-        claim.reserved_lot_id, claim.allocated_at = out["lot_id"], now
-        claim.reasons = [*claim.reasons, *_ALLOCATED]
-    elif claim.status == "waitlisted":
-        claim.reasons = [*claim.reasons, *_NO_STOCK]
+        raise submit_refusal(exc) from exc
+    for name, value in submitted(row, out, now).items():
+        setattr(claim, name, value)
     # The row as stored, in the session without reading it back.
     make_transient_to_detached(claim)
     session.add(claim)
@@ -245,6 +250,42 @@ def _submit_in_one_statement(
     return claim
 
 
+def submit_params(row: dict, decision: eligibility.Decision, reserve: bool, now) -> dict:  # noqa: ANN001
+    """The parameters of `kitrun_submit_claim` for a new claim's columns (`row`, without id)."""
+    events = [{"from_status": None, "to_status": "submitted", "reasons": decision.reasons}]
+    if decision.verified:
+        row["status"], row["decided_at"] = "verified", now
+        events.append({"from_status": None, "to_status": "verified", "reasons": []})
+    return {
+        "claim": json.dumps(audit.plain(row)),
+        "events": json.dumps(events),
+        "reserve": decision.verified and reserve,
+        "allocated": _ALLOCATED_JSON,
+        "waitlisted": _NO_STOCK_JSON,
+        "now": now,
+    }
+
+
+def submitted(row: dict, out: dict, now) -> dict:  # noqa: ANN001
+    """What `kitrun_submit_claim` decided (its answer `out`) as changes to the claim's columns."""
+    changes = {"id": out["id"], "status": out["status"], "decided_at": row.get("decided_at")}
+    if out["status"] == "allocated":
+        changes["reserved_lot_id"], changes["allocated_at"] = out["lot_id"], now
+        changes["reasons"] = [*row["reasons"], *_ALLOCATED]
+    elif out["status"] == "waitlisted":
+        changes["reasons"] = [*row["reasons"], *_NO_STOCK]
+    return changes
+
+
+def submit_refusal(exc: psycopg.Error) -> Exception:
+    """The error to answer for a failed `kitrun_submit_claim` (the claim was not stored)."""
+    if isinstance(exc, psycopg.IntegrityError):  # a concurrent twin holds the live claim
+        return AlreadyClaimed(N_("You have already claimed a kit in this campaign."))
+    if exc.sqlstate == "KR002":
+        return campaigns.SlotFull(N_("That time slot is full; choose another."))
+    return exc
+
+
 def limit_attempts(session: Session, settings: Settings, limits: dict[str, int]) -> None:
     """Count one attempt per key in the database (holds across worker processes)."""
     counts = ratelimit.hit_many(
@@ -252,8 +293,7 @@ def limit_attempts(session: Session, settings: Settings, limits: dict[str, int])
     )
     if not in_autocommit(session):  # (in autocommit it is stored; keep the connection)
         session.commit()
-    if any(counts[k] > limit for k, limit in limits.items()):
-        raise TooManyRequests(N_("Too many attempts. Wait a minute and try again."))
+    over_limit(counts, limits)
 
 
 def _reserve_last(session: Session, claim: Claim) -> None:

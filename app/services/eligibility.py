@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from app.db import ONE_ROW, Prepared
 from app.errors import N_, Conflict, Invalid
 from app.services import campaigns, rosters
-from models.campaigns import Campaign, CampaignSchool
+from models.campaigns import Campaign, CampaignSchool, PickupSlot
 from models.claims import Claim, ClaimIn
 from models.inventory import Location, LocationKind
 from models.schools import RosterEntry, School
@@ -73,38 +74,45 @@ def student_key(school_id: int, student_number: str, email: str) -> str:
 _DEAD = ("rejected", "cancelled", "expired")
 
 
-def _live(key: str):  # noqa: ANN202
+def _live(campaign_id, key: str):  # noqa: ANN001, ANN202
     return exists().where(
-        Claim.campaign_id == bindparam("campaign_id"),
+        Claim.campaign_id == campaign_id,
         Claim.student_key == bindparam(key),
         # literals, as in the partial unique index, so a prepared plan can use that index
         Claim.status.not_in([literal_column(f"'{s}'") for s in _DEAD]),
     )
 
 
-@functools.cache
-def _facts() -> Prepared:
-    """The rules' one read, built once (the claim endpoint's hot path)."""
-    return Prepared(
+def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
+    """The rules' one read for the campaign `campaign_id` (a bind or a column of `base`): the
+    school's mode in the campaign, the school, the roster entry with the student number,
+    whether a live claim exists under either possible student key, the chosen pickup point and
+    slot (each None when absent)."""
+    return (
         select(
             CampaignSchool.verification.label("mode"),
             School.id.label("school_id"),
+            School.name_zh.label("school_name_zh"),
             School.name_en.label("school_name_en"),
             School.in_district,
             School.email_domains,
             RosterEntry.birth_date.label("roster_birth_date"),
             RosterEntry.name_norm.label("roster_name_norm"),
-            _live("key_by_number").label("live_by_number"),
-            _live("key_by_email").label("live_by_email"),
+            _live(campaign_id, "key_by_number").label("live_by_number"),
+            _live(campaign_id, "key_by_email").label("live_by_email"),
             Location.kind.label("point_kind"),
             Location.active.label("point_active"),
+            Location.name_zh.label("point_name_zh"),
             Location.name_en.label("point_name_en"),
+            PickupSlot.location_id.label("slot_location_id"),
+            PickupSlot.starts_at.label("slot_starts_at"),
+            PickupSlot.ends_at.label("slot_ends_at"),
         )
-        .select_from(ONE_ROW)
+        .select_from(base)
         .outerjoin(
             CampaignSchool,
             and_(
-                CampaignSchool.campaign_id == bindparam("campaign_id"),
+                CampaignSchool.campaign_id == campaign_id,
                 CampaignSchool.school_id == bindparam("school_id"),
             ),
         )
@@ -117,31 +125,59 @@ def _facts() -> Prepared:
             ),
         )
         .outerjoin(Location, Location.id == bindparam("location_id"))
+        .outerjoin(PickupSlot, PickupSlot.id == bindparam("slot_id"))
     )
 
 
-def facts(session: Session, campaign: Campaign, data: ClaimIn):  # noqa: ANN201
-    """Everything the rules read about a claim, in one statement: the school's mode in the
-    campaign, the school, the roster entry with the student number, whether a live claim
-    exists under either possible student key, and the chosen pickup point (None when absent)."""
-    params = {
-        "campaign_id": campaign.id,
+@functools.cache
+def _facts() -> Prepared:
+    """The rules' one read, built once."""
+    return Prepared(facts_select(bindparam("campaign_id"), ONE_ROW))
+
+
+def facts_params(data: ClaimIn) -> dict:
+    """The parameters of the rules' read for a claim (all but the campaign)."""
+    return {
         "school_id": data.school_id,
         "number": rosters.normalize_student_number(data.student_number.strip()),
         "key_by_number": student_key(data.school_id, data.student_number, ""),
         "key_by_email": student_key(data.school_id, "", data.email.strip().lower()),
         "location_id": data.pickup_location_id or -1,
+        "slot_id": data.slot_id or -1,
     }
-    return _facts().one(session, params)
+
+
+def facts(session: Session, campaign: Campaign, data: ClaimIn):  # noqa: ANN201
+    """Everything the rules read about a claim, in one statement (see `facts_select`)."""
+    return _facts().one(session, {"campaign_id": campaign.id, **facts_params(data)})
 
 
 def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) -> Decision:
     """Check a claim against the campaign's rules; raise a 4xx naming the first failed rule."""
-    reasons = [reason("campaign_open", N_("The campaign is open."))]
     campaigns.ensure_open(campaign)
+    return rules(
+        campaign,
+        data,
+        facts(session, campaign, data),
+        today,
+        points=lambda: campaigns.pickup_points(session=session),
+    )
+
+
+def rules(
+    campaign: Campaign,
+    data: ClaimIn,
+    f,  # noqa: ANN001
+    today: date,
+    *,
+    points: Callable[[], list[Location]],
+) -> Decision:
+    """The rules themselves, on what `facts` read (no database; `points` lists the pickup
+    points, asked for only when a delivery depends on the distance to them). The campaign is
+    open: the caller checked."""
+    reasons = [reason("campaign_open", N_("The campaign is open."))]
     if not data.consent:
         raise Invalid(N_("Please agree to the use of your data for the distribution."))
-    f = facts(session, campaign, data)
     if f.school_id is None or f.mode is None or not f.in_district:
         raise NotEligible(N_("This school is not part of this campaign."))
     mode = f.mode
@@ -197,7 +233,7 @@ def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) 
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign."))
     reasons.append(reason("first_claim", N_("No earlier claim in this campaign.")))
     is_minor = age_on(data.birth_date, today) < 18
-    delivery_reason, location_id = _fulfilment(session, campaign, data, f, is_minor, reasons)
+    delivery_reason, location_id = _fulfilment(points, campaign, data, f, is_minor, reasons)
     return Decision(
         student_key=key,
         verification=mode,
@@ -216,7 +252,7 @@ def _domain_of(email_domains: str, email: str) -> bool:
 
 
 def _fulfilment(
-    session: Session,
+    points: Callable[[], list[Location]],
     campaign: Campaign,
     data: ClaimIn,
     f,  # noqa: ANN001
@@ -226,6 +262,8 @@ def _fulfilment(
     if data.fulfilment == "pickup":
         if f.point_kind != LocationKind.pickup_point or not f.point_active:
             raise Invalid(N_("Choose a pickup point."))
+        if data.slot_id is not None:
+            campaigns.slot_rules(f.slot_location_id, f.slot_ends_at, data.pickup_location_id)
         reasons.append(reason("pickup", N_("Pickup at {point}."), point=f.point_name_en))
         return None, data.pickup_location_id
     if campaign.depot_location_id is None:
@@ -238,9 +276,9 @@ def _fulfilment(
     elif campaign.delivery_quarantine and data.quarantine:
         why = "quarantine"
     elif campaign.delivery_distance_km:
-        points = [p for p in campaigns.pickup_points(session=session) if p.lat is not None]
+        here = (data.lat, data.lon)
         nearest = min(
-            (haversine_km((data.lat, data.lon), (p.lat, p.lon)) for p in points),
+            (haversine_km(here, (p.lat, p.lon)) for p in points() if p.lat is not None),
             default=math.inf,
         )
         if nearest > campaign.delivery_distance_km:

@@ -4,28 +4,17 @@ import pytest
 from sqlmodel import func, select
 
 from app.errors import Conflict, Invalid
-from app.services import campaigns, claim_actions, claims, ledger
+from app.services import campaigns, claim_actions, ledger
 from app.services.eligibility import AlreadyClaimed, NotEligible
 from models.campaigns import PickupSlotCreate
 from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel
-from tests.factories import campaign_setup, claim_in, move, user
+from tests.factories import campaign_setup, move, submit, user
 
 
 @pytest.fixture
 def setup(session):
     return campaign_setup(session, kits=2)
-
-
-def _submit(session, settings, setup, **kw):
-    return claims.submit(
-        session=session,
-        settings=settings,
-        campaign=setup["campaign"],
-        data=claim_in(setup, **kw),
-        locale="zh_CN",
-        address="10.0.0.1",
-    )
 
 
 def _reserved(session, item_id):
@@ -35,7 +24,7 @@ def _reserved(session, item_id):
 
 
 def test_roster_match_allocates_a_kit_and_records_reasons(session, settings, setup):
-    c = _submit(session, settings, setup)
+    c = submit(session, settings, setup)
     assert c.status == "allocated" and c.reserved_lot_id
     codes = [r["code"] for r in c.reasons]
     assert codes[:3] == ["campaign_open", "school_eligible", "roster_match"]
@@ -48,7 +37,7 @@ def test_roster_match_allocates_a_kit_and_records_reasons(session, settings, set
 
 
 def test_names_match_in_any_form(session, settings, setup):
-    assert _submit(session, settings, setup, name_latin="zhang-san").status == "allocated"
+    assert submit(session, settings, setup, name_latin="zhang-san").status == "allocated"
 
 
 @pytest.mark.parametrize(
@@ -57,15 +46,15 @@ def test_names_match_in_any_form(session, settings, setup):
 )
 def test_roster_mismatch_stores_nothing(session, settings, setup, change):
     with pytest.raises(NotEligible) as err:
-        _submit(session, settings, setup, **change)
+        submit(session, settings, setup, **change)
     assert err.value.code == "roster_mismatch" and err.value.status_code == 422
     assert session.exec(select(func.count()).select_from(Claim)).one() == 0
 
 
 def test_second_claim_is_a_409(session, settings, setup):
-    _submit(session, settings, setup)
+    submit(session, settings, setup)
     with pytest.raises(AlreadyClaimed) as err:
-        _submit(session, settings, setup, student_number=" s001 ")
+        submit(session, settings, setup, student_number=" s001 ")
     assert err.value.status_code == 409
     assert session.exec(select(func.count()).select_from(Claim)).one() == 1
 
@@ -73,7 +62,7 @@ def test_second_claim_is_a_409(session, settings, setup):
 def test_one_live_claim_is_a_database_constraint(session, settings, setup):
     from sqlalchemy.exc import IntegrityError
 
-    c = _submit(session, settings, setup)
+    c = submit(session, settings, setup)
     twin = Claim(**{**c.model_dump(exclude={"id"}), "token": "x" * 22, "short_code": "ABCDEFGHJK"})
     session.add(twin)
     with pytest.raises(IntegrityError):
@@ -82,19 +71,19 @@ def test_one_live_claim_is_a_database_constraint(session, settings, setup):
 
 
 def test_cancel_releases_and_allows_a_new_claim(session, settings, setup):
-    c = _submit(session, settings, setup)
+    c = submit(session, settings, setup)
     claim_actions.cancel(session=session, token=c.token)
     assert _reserved(session, setup["kit"].id) == 0
     with pytest.raises(Conflict):
         claim_actions.cancel(session=session, token=c.token)
-    again = _submit(session, settings, setup)
+    again = submit(session, settings, setup)
     assert again.status == "allocated" and again.id != c.id
     assert ledger.check(session) == []
 
 
 def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings, setup):
-    a = _submit(session, settings, setup)
-    b = _submit(
+    a = submit(session, settings, setup)
+    b = submit(
         session,
         settings,
         setup,
@@ -110,7 +99,7 @@ def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings
         setup["school"].id,
         [("S010", "Adult One", "1999-01-01"), ("S011", "Minor One", "2012-01-01")],
     )
-    adult = _submit(
+    adult = submit(
         session,
         settings,
         setup,
@@ -118,7 +107,7 @@ def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings
         name_latin="Adult One",
         birth_date=date(1999, 1, 1),
     )
-    minor = _submit(
+    minor = submit(
         session,
         settings,
         setup,
@@ -145,22 +134,22 @@ def test_closed_campaign_and_unknown_school(session, settings, setup):
     from models.campaigns import CampaignUpdate
 
     with pytest.raises(NotEligible):
-        _submit(session, settings, setup, school_id=9999)
+        submit(session, settings, setup, school_id=9999)
     campaigns.update_campaign(
         session=session, campaign_id=setup["campaign"].id, data=CampaignUpdate(status="closed")
     )
     with pytest.raises(Conflict) as err:
-        _submit(session, settings, setup)
+        submit(session, settings, setup)
     assert err.value.code == "campaign_closed"
 
 
 def test_delivery_policy(session, settings, setup):
     with pytest.raises(NotEligible) as err:  # adult, not in quarantine, near the campus
-        _submit(
+        submit(
             session, settings, setup, fulfilment="delivery", address="1 rue X", lat=48.86, lon=2.36
         )
     assert err.value.code == "delivery_not_allowed"
-    c = _submit(
+    c = submit(
         session,
         settings,
         setup,
@@ -172,7 +161,7 @@ def test_delivery_policy(session, settings, setup):
     )
     assert c.delivery_reason == "quarantine" and c.reserved_location_id == setup["depot"].id
     assert c.status == "waitlisted"  # nothing at the depot yet
-    far = _submit(
+    far = submit(
         session,
         settings,
         setup,
@@ -199,10 +188,10 @@ def test_slots_fill_up(session, settings, setup):
             capacity=1,
         ),
     )
-    c = _submit(session, settings, setup, slot_id=slot.id)
+    c = submit(session, settings, setup, slot_id=slot.id)
     assert c.slot_id == slot.id
     with pytest.raises(Conflict) as err:
-        _submit(
+        submit(
             session,
             settings,
             setup,
@@ -220,8 +209,8 @@ def test_slots_fill_up(session, settings, setup):
 def test_email_mode_code_flow(session, settings, tmp_path):
     setup = campaign_setup(session, kits=1, mode="email")
     with pytest.raises(NotEligible):
-        _submit(session, settings, setup, student_number="", email="me@gmail.com")
-    c = _submit(session, settings, setup, student_number="", email="Me@Univ-Test.fr")
+        submit(session, settings, setup, student_number="", email="me@gmail.com")
+    c = submit(session, settings, setup, student_number="", email="Me@Univ-Test.fr")
     assert c.status == "submitted" and c.email == "me@univ-test.fr"
     mails = list(settings.outbox_dir.glob("*.eml"))
     assert len(mails) == 1
@@ -243,8 +232,8 @@ def test_email_mode_code_flow(session, settings, tmp_path):
 def test_manual_review_bulk(session, settings):
     setup = campaign_setup(session, kits=1, mode="manual")
     d = user(session, "dip2")
-    a = _submit(session, settings, setup, student_number="X1", name_latin="A")
-    b = _submit(session, settings, setup, student_number="X2", name_latin="B")
+    a = submit(session, settings, setup, student_number="X1", name_latin="A")
+    b = submit(session, settings, setup, student_number="X2", name_latin="B")
     assert a.status == b.status == "submitted"
     out = claim_actions.decide_many(
         session=session, settings=settings, claim_ids=[a.id], approve=True, user_id=d.id
@@ -270,6 +259,6 @@ def test_rate_limit_counts_failed_attempts(session, settings, setup):
 
     for _ in range(10):
         with pytest.raises(NotEligible):
-            _submit(session, settings, setup, birth_date=date(2001, 1, 1))
+            submit(session, settings, setup, birth_date=date(2001, 1, 1))
     with pytest.raises(TooManyRequests):
-        _submit(session, settings, setup)
+        submit(session, settings, setup)

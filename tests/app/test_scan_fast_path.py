@@ -12,24 +12,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import make_engine, open_async_pool
+from app.db import open_async_pool
 from app.services import accounts, pickup, redeem
 from models.claims import Claim, Scan
 from models.inventory import StockLevel, StockMovement
 from tests import pickup_factories as pf
-from tests.conftest import _truncate_all
-
-
-@pytest.fixture
-def pg(pg_database, tmp_path):  # noqa: ANN001, ANN201
-    settings = Settings(data_dir=tmp_path, database_url=pg_database, secret_key="test-secret")
-    engine = make_engine(settings)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield settings, session
-    finally:
-        engine.dispose()
-        _truncate_all(pg_database)
 
 
 def fast(settings: Settings, code: str, token: str, point_id: int, **kw):  # noqa: ANN003, ANN201

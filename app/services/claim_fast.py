@@ -1,0 +1,139 @@
+"""The claim endpoint's fast path (PostgreSQL): a claim on the event loop, without a worker
+thread or a session.
+
+Two statements on a connection of the event-loop pool (`app.db.open_async_pool`): one counts the
+attempt against the rate limits and reads the campaign and everything the rules need; the other
+is `kitrun_submit_claim`, the same call as `claims.submit` makes. The rules are
+`eligibility.rules`, the claim's columns `claims.claim_values`, the answer
+`claim_views.holder_answer`: one set of rules and one write, two ways to reach them.
+
+It takes pickup claims without an e-mail address (those that need no mail); the others go
+through `claims.submit` in a worker thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import date
+from types import SimpleNamespace
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import bindparam, func, select
+
+from app.config import Settings
+from app.db import ONE_ROW, Prepared
+from app.services import campaigns, claim_actions, claim_views, claims, eligibility, ratelimit
+from models.base import utcnow
+from models.campaigns import Campaign
+from models.claims import ClaimIn, Fulfilment
+
+log = logging.getLogger(__name__)
+
+_CAMPAIGN = (
+    "id",
+    "public_id",
+    "status",
+    "opens_at",
+    "closes_at",
+    "kit_item_id",
+    "kits_per_student",
+    "depot_location_id",
+    "name_zh",
+    "name_en",
+)
+
+
+@functools.cache
+def _front() -> Prepared:
+    """The attempt counted (rate limits), the campaign by its public id and the rules' facts."""
+    hits = ratelimit.hits_cte()
+    base = ONE_ROW.outerjoin(Campaign, Campaign.public_id == bindparam("public_id"))
+    return Prepared(
+        eligibility.facts_select(Campaign.id, base).add_columns(
+            *(getattr(Campaign, name).label(f"campaign_{name}") for name in _CAMPAIGN),
+            select(func.json_object_agg(hits.c.key, hits.c.count)).scalar_subquery().label("hits"),
+            # This statement's only write is the counters: its commit need not wait for the
+            # disk (a crash may forget the last moment's counts). For this statement alone.
+            func.set_config("synchronous_commit", "off", True).label("counted_async"),
+        )
+    )
+
+
+def applies(data: ClaimIn) -> bool:
+    """Whether a claim may take the fast path: a pickup, no e-mail to send."""
+    return data.fulfilment == Fulfilment.pickup and not data.email.strip()
+
+
+async def try_submit(
+    pool: AsyncConnectionPool,
+    *,
+    settings: Settings,
+    public_id: str,
+    data: ClaimIn,
+    locale: str,
+    address: str,
+    today: date | None = None,
+) -> tuple[dict | None, bool]:
+    """Submit a claim that `applies`, as `claims.submit` would; (the holder's answer, True).
+
+    Refusals raise the same errors as `claims.submit`. (None, counted) when the database
+    failed in a way that leaves the outcome to `claims.submit` (a broken connection): `counted`
+    says whether the attempt was already counted against the rate limits.
+    """
+    limits = claims.rate_limits(settings, public_id, data, address)
+    params = {
+        "public_id": public_id,
+        "keys": list(limits),
+        "start": ratelimit.window_start(settings.claim_rate_window_seconds),
+        **eligibility.facts_params(data),
+    }
+    counted = False
+    try:
+        async with pool.connection() as conn:
+            f = await _front().first(conn, params)
+            counted = True
+            row, decision = _decide(f, data, locale, limits, today)
+            now = utcnow()
+            try:
+                params = claims.submit_params(row, decision, True, now)
+                out = await claims.SUBMIT.first(conn, params)
+            except psycopg.Error as exc:
+                refusal = claims.submit_refusal(exc)
+                if refusal is exc:
+                    raise
+                raise refusal from exc
+            claim = SimpleNamespace(**row)
+            claim.__dict__.update(claims.submitted(row, out[0], now))
+            position = await claim_actions.waitlist_position_on(conn, claim)
+    except psycopg.Error as exc:
+        log.info("claim fast path gave way to claims.submit: %s", type(exc).__name__)
+        return None, counted
+    names = SimpleNamespace(
+        campaign_zh=f.campaign_name_zh,
+        campaign_en=f.campaign_name_en,
+        school_zh=f.school_name_zh,
+        school_en=f.school_name_en,
+        point_zh=f.point_name_zh,
+        point_en=f.point_name_en,
+        starts_at=f.slot_starts_at if data.slot_id is not None else None,
+        ends_at=f.slot_ends_at,
+    )
+    answer = claim_views.holder_answer(claim, names, position, locale=locale, tz=settings.timezone)
+    return answer, True
+
+
+def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None):  # noqa: ANN001, ANN202
+    """The new claim's row and the rules' decision, or the refusal raised."""
+    if f.campaign_id is None:
+        raise campaigns.unknown_campaign()
+    claims.over_limit(f.hits, limits)
+    campaign = SimpleNamespace(**{name: getattr(f, f"campaign_{name}") for name in _CAMPAIGN})
+    campaigns.ensure_open(campaign)
+    decision = eligibility.rules(campaign, data, f, today or date.today(), points=_no_points)
+    return claims.new_row(claims.claim_values(campaign, data, decision, locale)), decision
+
+
+def _no_points() -> list:
+    raise AssertionError("a pickup claim never asks for the distance to the pickup points")

@@ -1,0 +1,241 @@
+"""The claim endpoint's fast path on PostgreSQL (claim_fast.try_submit): the same rules, row,
+events, reservation and answer as claims.submit, on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import open_async_pool
+from app.errors import Invalid, NotFound, TooManyRequests
+from app.services import campaigns, claim_fast, claim_views, claims, ledger, ratelimit
+from app.services.eligibility import AlreadyClaimed, NotEligible
+from models.base import utcnow
+from models.campaigns import Campaign, PickupSlotCreate
+from models.claims import Claim, ClaimEvent
+from models.inventory import StockMovement
+from tests.factories import campaign_setup, claim_in, roster, submit
+
+VOLATILE = {"id", "token", "short_code", "submitted_at", "updated_at", "decided_at", "allocated_at"}
+
+
+@pytest.fixture
+def world(pg):  # noqa: ANN001, ANN201
+    settings, session = pg
+    setup = campaign_setup(session, kits=1)
+    roster(session, setup["school"].id, [("S004", "Zhao Liu", "2002-03-04")])
+    return settings, session, setup
+
+
+def fast(settings: Settings, setup: dict, public_id: str | None = None, **kw):  # noqa: ANN003, ANN201
+    """try_submit with a pool opened (and closed) on a fresh event loop."""
+    locale = kw.pop("locale", "zh_CN")
+
+    async def run():  # noqa: ANN202
+        pool = await open_async_pool(settings)
+        try:
+            return await claim_fast.try_submit(
+                pool,
+                settings=settings,
+                public_id=public_id or setup["campaign"].public_id,
+                data=claim_in(setup, **kw),
+                locale=locale,
+                address="10.0.0.9",
+            )
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def stored(session: Session, token: str) -> tuple[dict, list[tuple]]:
+    session.rollback()
+    c = session.scalars(select(Claim).where(Claim.token == token)).one()
+    row = {k: v for k, v in c.model_dump().items() if k not in VOLATILE}
+    events = session.execute(
+        select(ClaimEvent.from_status, ClaimEvent.to_status, ClaimEvent.reasons)
+        .where(ClaimEvent.claim_id == c.id)
+        .order_by(ClaimEvent.id)
+    ).all()
+    return row, [tuple(e) for e in events]
+
+
+def counted(session: Session, settings: Settings, address: str = "10.0.0.9") -> int:
+    session.rollback()
+    window = settings.claim_rate_window_seconds
+    return ratelimit.count(session, f"claim:ip:{address}", window_seconds=window)
+
+
+def test_fast_and_slow_paths_store_the_same_claim_and_answer_alike(world):
+    settings, session, setup = world
+    answer, was_counted = fast(settings, setup)
+    assert was_counted and answer["status"] == "allocated" and answer["waitlist_position"] is None
+    other = submit(
+        session, settings, setup, student_number="S004", name_latin="Zhao Liu",
+        birth_date=date(2002, 3, 4),
+    )  # fmt: skip
+    assert other.status == "waitlisted"  # the campaign had one kit
+    fast_row, fast_events = stored(session, answer["token"])
+    slow_row, slow_events = stored(session, other.token)
+    differ = {k for k in fast_row if fast_row[k] != slow_row[k]}
+    # only what the students typed differs, and what allocation decided
+    assert differ == {
+        "student_key", "student_number", "name_latin", "birth_date", "status", "reserved_lot_id",
+        "reasons",
+    }  # fmt: skip
+    assert fast_row["reasons"][:-1] == slow_row["reasons"][:-1]
+    assert [r["code"] for r in fast_row["reasons"][-1:] + slow_row["reasons"][-1:]] == [
+        "allocated", "no_stock",
+    ]  # fmt: skip
+    assert [e[:2] for e in fast_events] == [
+        (None, "submitted"), (None, "verified"), ("verified", "allocated"),
+    ]  # fmt: skip
+    assert [e[:2] for e in slow_events] == [
+        (None, "submitted"), (None, "verified"), ("verified", "waitlisted"),
+    ]  # fmt: skip
+    # the answer is the status page's, read back through the session
+    claim = session.scalars(select(Claim).where(Claim.token == answer["token"])).one()
+    view = claim_views.holder_view(session=session, claim=claim, locale="zh_CN")
+    assert answer == view
+    assert session.scalar(select(func.count()).where(StockMovement.kind == "reserve")) == 1
+    assert ledger.check(session) == []
+
+
+def test_a_waitlisted_claim_answers_its_position(world):
+    settings, session, setup = world
+    submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
+         birth_date=date(2002, 3, 4))  # fmt: skip
+    minor, _ = fast(settings, setup, student_number="S002", name_latin="Li Si", name_zh="李四",
+                    birth_date=date(2009, 5, 6))  # fmt: skip
+    adult, _ = fast(settings, setup)
+    assert (minor["status"], adult["status"]) == ("waitlisted", "waitlisted")
+    assert (minor["waitlist_position"], adult["waitlist_position"]) == (1, 2)
+    claim = session.scalars(select(Claim).where(Claim.token == adult["token"])).one()
+    assert claim_views.holder_view(session=session, claim=claim, locale="zh_CN") == adult
+
+
+def test_a_slot_is_booked_and_named(world):
+    settings, session, setup = world
+    starts = utcnow() + timedelta(days=1)
+    slot = campaigns.create_slot(
+        session=session,
+        data=PickupSlotCreate(
+            location_id=setup["point"].id, starts_at=starts, ends_at=starts + timedelta(hours=1),
+            capacity=1,
+        ),
+    )  # fmt: skip
+    answer, _ = fast(settings, setup, slot_id=slot.id, locale="en")
+    assert answer["slot"] and answer["pickup_point"] == setup["point"].name_en
+    session.refresh(slot)
+    assert slot.booked == 1
+    with pytest.raises(campaigns.SlotFull):
+        fast(settings, setup, slot_id=slot.id, student_number="S003", name_latin="Wang Wu",
+             birth_date=date(2000, 1, 1))  # fmt: skip
+    with pytest.raises(Invalid):  # a slot of no such point
+        fast(settings, setup, slot_id=slot.id + 99, student_number="S004", name_latin="Zhao Liu",
+             birth_date=date(2002, 3, 4))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"student_number": "S999"}, NotEligible),
+        ({"consent": False}, Invalid),
+        ({"pickup_location_id": -5}, Invalid),
+    ],
+)
+def test_refusals_store_no_claim_but_count_the_attempt(world, change, error):
+    settings, session, setup = world
+    with pytest.raises(error):
+        fast(settings, setup, **change)
+    assert counted(session, settings) == 1
+    assert session.scalar(select(func.count()).select_from(Claim)) == 0
+
+
+def test_a_second_claim_is_refused(world):
+    settings, session, setup = world
+    fast(settings, setup)
+    with pytest.raises(AlreadyClaimed):
+        fast(settings, setup)
+
+
+def test_an_unknown_or_closed_campaign(world):
+    settings, session, setup = world
+    with pytest.raises(NotFound):
+        fast(settings, setup, public_id="no-such-campaign")
+    c = session.get(Campaign, setup["campaign"].id)
+    c.closes_at = utcnow() - timedelta(minutes=1)
+    session.add(c)
+    session.commit()
+    with pytest.raises(campaigns.CampaignClosed):
+        fast(settings, setup)
+    assert session.scalar(select(func.count()).select_from(Claim)) == 0
+
+
+def test_the_rate_limit_holds_and_a_fallback_does_not_count_twice(world):
+    settings, session, setup = world
+    settings.claim_rate_per_student = 2
+    with pytest.raises(NotEligible):
+        fast(settings, setup, birth_date=date(1999, 1, 1))
+    # the fast path gave way after counting: the session path is told not to count again
+    c = claims.submit(
+        session=session,
+        settings=settings,
+        campaign=setup["campaign"],
+        data=claim_in(setup),
+        locale="zh_CN",
+        address="10.0.0.9",
+        counted=True,
+    )
+    assert c.status == "allocated" and counted(session, settings) == 1
+    with pytest.raises(AlreadyClaimed):  # the second attempt counted: at the limit
+        fast(settings, setup)
+    with pytest.raises(TooManyRequests):
+        fast(settings, setup)
+    assert counted(session, settings) == 3
+
+
+def test_only_pickups_without_mail_take_the_fast_path(world):
+    _, _, setup = world
+    assert claim_fast.applies(claim_in(setup))
+    assert not claim_fast.applies(claim_in(setup, email="a@univ-test.fr"))
+    assert not claim_fast.applies(
+        claim_in(setup, fulfilment="delivery", address="1 rue", lat=48.0, lon=2.0)
+    )
+
+
+def test_only_the_counting_statement_skips_the_wait_for_the_disk(world):
+    """The counters' commit is asynchronous (set for that statement alone); the claim's and
+    every later statement's on the connection wait for the disk as always."""
+    settings, session, setup = world
+
+    async def run():  # noqa: ANN202
+        # one connection, so the claim's statements and the check below share it
+        url = settings.sqlalchemy_url.replace("postgresql+psycopg", "postgresql")
+        pool = AsyncConnectionPool(
+            url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False
+        )
+        await pool.open()
+        try:
+            answer, _ = await claim_fast.try_submit(
+                pool,
+                settings=settings,
+                public_id=setup["campaign"].public_id,
+                data=claim_in(setup),
+                locale="en",
+                address="10.0.0.9",
+            )
+            async with pool.connection() as conn:
+                setting = await (await conn.execute("SHOW synchronous_commit")).fetchone()
+            return answer, setting[0]
+        finally:
+            await pool.close()
+
+    answer, setting = asyncio.run(run())
+    assert answer["status"] == "allocated" and setting == "on"
