@@ -106,7 +106,7 @@ async def try_submit(
                 raise refusal from exc
             claim = SimpleNamespace(**row)
             claim.__dict__.update(claims.submitted(row, out[0], now))
-            position = await claim_actions.waitlist_position_on(conn, claim)
+            position = await _position(conn, claim)
     except psycopg.Error as exc:
         log.info("claim fast path gave way to claims.submit: %s", type(exc).__name__)
         return None, counted
@@ -133,6 +133,16 @@ def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None):  #
     campaigns.ensure_open(campaign)
     decision = eligibility.rules(campaign, data, f, today or date.today(), points=_no_points)
     return claims.new_row(claims.claim_values(campaign, data, decision, locale)), decision
+
+
+async def _position(conn: psycopg.AsyncConnection, claim: SimpleNamespace) -> int | None:
+    """The waitlist position; None if the read fails (the claim is stored: it must not be
+    submitted again; the status page shows the position)."""
+    try:
+        return await claim_actions.waitlist_position_on(conn, claim)
+    except psycopg.Error as exc:
+        log.warning("waitlist position of a new claim not read: %s", type(exc).__name__)
+        return None
 
 
 def _no_points() -> list:

@@ -11,10 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from app.db import SessionDep, autocommit_reads
 from app.errors import DomainError
-from app.services import campaigns, claim_actions, claim_views, claims
+from app.services import campaigns, claim_actions, claim_fast, claim_views, claims
 from app.web import gettext, render
 from models.campaigns import CampaignSchool
 from models.claims import ClaimIn
@@ -78,7 +79,7 @@ def claim_form(public_id: str, request: Request, session: SessionDep, q: str = "
 
 
 @router.post("/claim/{public_id}")
-def claim_submit(
+async def claim_submit(
     public_id: str,
     request: Request,
     session: SessionDep,
@@ -100,18 +101,62 @@ def claim_submit(
     consent: Annotated[bool, Form()] = False,
     website: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    form = {k: v for k, v in locals().items() if k in FIELDS}
+    form["quarantine"] = quarantine
+    pool = request.app.state.async_pool
+    counted = False
+    claim_in = None if website else _claim_in(form, consent)
+    if pool is not None and claim_in is not None and claim_fast.applies(claim_in):
+        # PostgreSQL, a pickup without mail: on the event loop, as the API (claim_fast.py).
+        try:
+            answer, counted = await claim_fast.try_submit(
+                pool,
+                settings=request.app.state.settings,
+                public_id=public_id,
+                data=claim_in,
+                locale=request.state.locale,
+                address=request.client.host if request.client else "?",
+            )
+        except DomainError as exc:
+            return await run_in_threadpool(_refused, public_id, request, session, form, exc)
+        if answer is not None:
+            return RedirectResponse(f"/s/{answer['token']}", status_code=303)
+    return await run_in_threadpool(
+        _submit_form, public_id, request, session, form, consent, website, counted
+    )
+
+
+def _claim_in(form: dict, consent: bool) -> ClaimIn | None:
+    """The form as a claim, or None when it does not validate (`_submit_form` says why)."""
+    try:
+        return ClaimIn.model_validate(_form_data(form, consent))
+    except ValidationError:
+        return None
+
+
+def _form_data(form: dict, consent: bool) -> dict:
+    raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in form.items()}
+    data = {k: v for k, v in raw.items() if v not in ("", None)}
+    data.update(quarantine=form["quarantine"], consent=consent)
+    return data
+
+
+def _refused(public_id, request, session, form, exc: DomainError):  # noqa: ANN001, ANN202
+    """The form again with what the fast path refused (the campaign read for the page)."""
+    autocommit_reads(session)
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    _ = gettext(request)
+    return _again(request, session, campaign, form, exc.localized(_), exc.status_code)
+
+
+def _submit_form(public_id, request, session, form, consent, website, counted):  # noqa: ANN001, ANN202
     autocommit_reads(session)  # as the API: campaign read and rate limits, then one transaction
     campaign = campaigns.by_public_id(session=session, public_id=public_id)
     _ = gettext(request)
-    form = {k: v for k, v in locals().items() if k in FIELDS}
-    form["quarantine"] = quarantine
     if website:  # the honeypot: people don't see this field, bots fill it in
         return _again(request, session, campaign, form, _("The form could not be sent."), 400)
-    raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in form.items()}
-    data = {k: v for k, v in raw.items() if v not in ("", None)}
-    data.update(quarantine=quarantine, consent=consent)
     try:
-        claim_in = ClaimIn.model_validate(data)
+        claim_in = ClaimIn.model_validate(_form_data(form, consent))
     except ValidationError as exc:
         return _again(request, session, campaign, form, _explain(exc, _), 422)
     try:
@@ -122,6 +167,7 @@ def claim_submit(
             data=claim_in,
             locale=request.state.locale,
             address=request.client.host if request.client else "?",
+            counted=counted,
         )
     except DomainError as exc:
         return _again(request, session, campaign, form, exc.localized(_), exc.status_code)

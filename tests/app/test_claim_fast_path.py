@@ -3,7 +3,6 @@ events, reservation and answer as claims.submit, on the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from models.base import utcnow
 from models.campaigns import Campaign, PickupSlotCreate
 from models.claims import Claim, ClaimEvent
 from models.inventory import StockMovement
+from tests import aio
 from tests.factories import campaign_setup, claim_in, roster, submit
 
 VOLATILE = {"id", "token", "short_code", "submitted_at", "updated_at", "decided_at", "allocated_at"}
@@ -51,7 +51,7 @@ def fast(settings: Settings, setup: dict, public_id: str | None = None, **kw):  
         finally:
             await pool.close()
 
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def stored(session: Session, token: str) -> tuple[dict, list[tuple]]:
@@ -237,5 +237,5 @@ def test_only_the_counting_statement_skips_the_wait_for_the_disk(world):
         finally:
             await pool.close()
 
-    answer, setting = asyncio.run(run())
+    answer, setting = aio.run(run())
     assert answer["status"] == "allocated" and setting == "on"

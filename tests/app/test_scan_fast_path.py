@@ -3,7 +3,6 @@ event loop; everything else is left to redeem, with nothing written."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from app.db import open_async_pool
 from app.services import accounts, pickup, redeem
 from models.claims import Claim, Scan
 from models.inventory import StockLevel, StockMovement
+from tests import aio
 from tests import pickup_factories as pf
 
 
@@ -38,7 +38,7 @@ def fast(settings: Settings, code: str, token: str, point_id: int, **kw):  # noq
         finally:
             await pool.close()
 
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def counts(session: Session) -> tuple[int, int]:

@@ -52,6 +52,26 @@ def test_bad_claims_get_4xx_in_the_students_language(client):
     assert client.get("/api/v1/claims/not-a-token").status_code == 404
 
 
+def test_claim_form_refusals_show_the_form_again_counted_once(client):
+    """On PostgreSQL the form's pickups take the event-loop path (claim_fast.py): a refusal
+    there shows the form again with what was typed, counted once against the rate limits."""
+    from app.services import ratelimit
+
+    setup = _setup(client)
+    url = f"/claim/{setup['campaign'].public_id}"
+    client.get(url)  # the CSRF cookie
+    form = {k: str(v) for k, v in _body(setup, student_number="S999", name_zh="张三").items()}
+    form.update(consent="true", csrf_token=client.cookies["kitrun_csrf"])
+    r = client.post(url, data=form, headers={"accept-language": "zh-CN"})
+    assert r.status_code == 422 and "学校名单" in r.text
+    assert 'value="S999"' in r.text and 'value="张三"' in r.text
+    with Session(client.app.state.engine) as s:
+        settings = client.app.state.settings
+        window = settings.claim_rate_window_seconds
+        assert ratelimit.count(s, "claim:ip:testclient", window_seconds=window) == 1
+    assert client.post("/claim/nope", data=form).status_code == 404
+
+
 def test_staff_list_decide_and_csv(client):
     setup = _setup(client, mode="manual")
     url = f"/api/v1/campaigns/{setup['campaign'].public_id}/claims"
