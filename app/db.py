@@ -163,13 +163,23 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     so a finished request gives its connection back even when every worker thread is busy
     waiting for one; a sync teardown would need a free thread and could deadlock under load.
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    # services reached through hooks (e.g. waitlist mail) find the settings here
-    session.info["kitrun_settings"] = request.app.state.settings
+    session = request_session(request)
     try:
         yield session
     finally:
         session.close()
+
+
+def request_session(request: Request) -> Session:
+    """A new session for a request (the caller closes it: `with request_session(request)`).
+
+    For endpoints whose fast path needs none (the scan and claim endpoints on PostgreSQL): they
+    open one only when they fall back to it, in the worker thread that uses it.
+    """
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    # services reached through hooks (e.g. waitlist mail) find the settings here
+    session.info["kitrun_settings"] = request.app.state.settings
+    return session
 
 
 # scope="function": the session closes as soon as the endpoint returns, before the response is

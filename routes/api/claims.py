@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db import SessionDep, autocommit_reads
+from app.db import SessionDep, autocommit_reads, request_session
 from app.deps import ApiDiplomat
 from app.services import campaigns, claim_actions, claim_fast, claim_views, claims
 from models.base import Page
@@ -16,9 +16,7 @@ router = APIRouter(tags=["claims"])
 
 
 @router.post("/campaigns/{public_id}/claims", response_model=ClaimStatusPublic, status_code=201)
-async def submit_claim(
-    public_id: str, body: ClaimIn, request: Request, session: SessionDep
-) -> dict:
+async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
     """A student's claim (public, rate limited). `public_id` is the campaign's public id."""
     settings = request.app.state.settings
     address = request.client.host if request.client else "?"
@@ -36,13 +34,16 @@ async def submit_claim(
         )
         if answer is not None:
             return answer
-    return await run_in_threadpool(
-        _submit, public_id, body, request, session, address, counted=counted
-    )
+    return await run_in_threadpool(_submit, public_id, body, request, address, counted)
 
 
-def _submit(
-    public_id: str, body: ClaimIn, request: Request, session: Session, address: str, counted: bool
+def _submit(public_id: str, body: ClaimIn, request: Request, address: str, counted: bool) -> dict:
+    with request_session(request) as session:
+        return _submit_in(session, public_id, body, request, address, counted)
+
+
+def _submit_in(
+    session: Session, public_id: str, body: ClaimIn, request: Request, address: str, counted: bool
 ) -> dict:
     # The campaign read and the rate-limit counters run as single statements; the claim itself
     # is then one transaction (app/services/claims.py).

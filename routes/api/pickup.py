@@ -9,7 +9,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import security
-from app.db import SessionDep
+from app.db import SessionDep, request_session
 from app.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
 from app.services import pickup, redeem, scan_log, volunteers
 from app.web import CSRF_COOKIE, SESSION_COOKIE, gettext
@@ -31,9 +31,7 @@ Offset = Annotated[int, Query(ge=0)]
         409: {"description": "nonce_reused: this nonce was sent before with another code"},
     },
 )
-async def redeem_scan(
-    body: ScanIn, request: Request, session: SessionDep, bearer: Bearer
-) -> JSONResponse:
+async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONResponse:
     """Redeem a scanned code at a point: the kit is handed over at most once.
 
     Always 200 with `result` for outcomes at the table (scanners want the body); the same nonce
@@ -50,7 +48,7 @@ async def redeem_scan(
         )
         if ok is not None:
             return JSONResponse(pickup.localize(ok, gettext(request), request.state.locale))
-    return await run_in_threadpool(_redeem, body, request, session, bearer)
+    return await run_in_threadpool(_redeem_in_session, body, request, bearer)
 
 
 def _attempt(body: ScanIn) -> dict:
@@ -66,6 +64,11 @@ def _csrf_ok(request: Request) -> bool:
     return security.csrf_matches(
         request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
     )
+
+
+def _redeem_in_session(body: ScanIn, request: Request, bearer: str | None) -> JSONResponse:
+    with request_session(request) as session:
+        return _redeem(body, request, session, bearer)
 
 
 def _redeem(body: ScanIn, request: Request, session: Session, bearer: str | None) -> JSONResponse:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from app.db import SessionDep, autocommit_reads
+from app.db import SessionDep, autocommit_reads, request_session
 from app.errors import DomainError
 from app.services import campaigns, claim_actions, claim_fast, claim_views, claims
 from app.web import gettext, render
@@ -82,7 +82,6 @@ def claim_form(public_id: str, request: Request, session: SessionDep, q: str = "
 async def claim_submit(
     public_id: str,
     request: Request,
-    session: SessionDep,
     school_id: Annotated[str, Form(max_length=12)] = "",
     name_zh: Annotated[str, Form(max_length=50)] = "",
     name_latin: Annotated[str, Form(max_length=100)] = "",
@@ -118,12 +117,22 @@ async def claim_submit(
                 address=request.client.host if request.client else "?",
             )
         except DomainError as exc:
-            return await run_in_threadpool(_refused, public_id, request, session, form, exc)
+            return await run_in_threadpool(_in_session(_refused), public_id, request, form, exc)
         if answer is not None:
             return RedirectResponse(f"/s/{answer['token']}", status_code=303)
     return await run_in_threadpool(
-        _submit_form, public_id, request, session, form, consent, website, counted
+        _in_session(_submit_form), public_id, request, form, consent, website, counted
     )
+
+
+def _in_session(page):  # noqa: ANN001, ANN202
+    """`page(public_id, request, session, ...)` with a session of its own, opened in the thread."""
+
+    def run(public_id: str, request: Request, *args):  # noqa: ANN002, ANN202
+        with request_session(request) as session:
+            return page(public_id, request, session, *args)
+
+    return run
 
 
 def _claim_in(form: dict, consent: bool) -> ClaimIn | None:
