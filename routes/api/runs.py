@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.deps import ApiDiplomat
-from app.services import run_plan, run_views, runs
+from app.services import run_delivery, run_plan, run_views, runs
 from models.base import Page
 from models.runs import (
     FailIn,
@@ -158,7 +158,7 @@ def set_window(
 @router.post("/runs/{run_id}/dispatch", response_model=RunDetail)
 def dispatch(run_id: int, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """Claims go out for delivery; unassigned claims are released for another run."""
-    runs.dispatch(session=session, run_id=run_id, user=user)
+    run_delivery.dispatch(session=session, run_id=run_id, user=user)
     return _detail(session, run_id)
 
 
@@ -167,7 +167,7 @@ def fail_stop(
     run_id: int, stop_id: int, body: FailIn, session: SessionDep, user: ApiDiplomat
 ) -> StopPublic:
     """Not delivered (not_home, wrong_address, refused, other): the claim is planned again."""
-    runs.fail_stop(
+    run_delivery.fail_stop(
         session=session,
         run_id=run_id,
         stop_id=stop_id,

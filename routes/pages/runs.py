@@ -2,17 +2,18 @@
 and the driver's phone view of one vehicle's route."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.db import SessionDep
 from app.deps import PageDiplomat, PageUser
 from app.errors import N_, DomainError, Invalid
-from app.services import pickup, redeem, run_plan, run_views, runs
+from app.services import pickup, redeem, run_delivery, run_plan, run_views, runs
 from app.web import gettext, render
 from models.inventory import Location
 from models.schools import School
@@ -43,7 +44,7 @@ def _detail_page(
             "schools": schools,
             "error": error,
             "hhmm": runs.hhmm,
-            "fail_reasons": runs.FAIL_REASONS,
+            "fail_reasons": run_delivery.FAIL_REASONS,
             "unassigned_reasons": runs.UNASSIGNED_REASONS,
         },
         status_code=status,
@@ -53,6 +54,16 @@ def _detail_page(
 def _failed(request: Request, session, run_id: int, exc: DomainError) -> Response:  # noqa: ANN001
     session.rollback()
     return _detail_page(request, session, run_id, exc.localized(gettext(request)), exc.status_code)
+
+
+def _act(request: Request, session, run_id: int, anchor: str, action: Callable, **kw) -> Response:  # noqa: ANN001, ANN003
+    """Make a diplomat's change to a run, `action(session=, run_id=, **kw)`, then back to its
+    page at `anchor`; a refusal shows the page again with what to fix."""
+    try:
+        action(session=session, run_id=run_id, **kw)
+    except DomainError as exc:
+        return _failed(request, session, run_id, exc)
+    return _see(run_id, anchor)
 
 
 @router.get("/admin/runs")
@@ -112,7 +123,7 @@ def add_vehicle(
     driver: Annotated[str, Form()] = "",
     max_stops: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+    def add(session: Session, run_id: int) -> None:  # a bad time is shown on the page
         runs.add_vehicle(
             session=session,
             run_id=run_id,
@@ -123,20 +134,15 @@ def add_vehicle(
             shift_end_s=runs.parse_hhmm(shift_end),
             max_stops=int(max_stops) if max_stops.strip().isdigit() else None,
         )
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#vehicles")
+
+    return _act(request, session, run_id, "#vehicles", add)
 
 
 @router.post("/admin/runs/{run_id}/vehicles/{vehicle_id}/delete")
 def remove_vehicle(
     request: Request, session: SessionDep, user: PageDiplomat, run_id: int, vehicle_id: int
 ) -> Response:
-    try:
-        runs.remove_vehicle(session=session, run_id=run_id, vehicle_id=vehicle_id)
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#vehicles")
+    return _act(request, session, run_id, "#vehicles", runs.remove_vehicle, vehicle_id=vehicle_id)
 
 
 @router.post("/admin/runs/{run_id}/claims")
@@ -151,7 +157,7 @@ def select_claims(
     minors_only: Annotated[bool, Form()] = False,
     quarantine_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    try:
+    def select(session: Session, run_id: int) -> None:
         if mode == "filter":
             runs.select_claims(
                 session=session,
@@ -165,29 +171,22 @@ def select_claims(
             if not claim_id:
                 raise Invalid(N_("Tick at least one claim to add."))
             runs.select_claims(session=session, run_id=run_id, claim_ids=claim_id, user_id=user.id)
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#stops")
+
+    return _act(request, session, run_id, "#stops", select)
 
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/remove")
 def remove_stop(
     request: Request, session: SessionDep, user: PageDiplomat, run_id: int, stop_id: int
 ) -> Response:
-    try:
-        runs.remove_stop(session=session, run_id=run_id, stop_id=stop_id)
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#stops")
+    return _act(request, session, run_id, "#stops", runs.remove_stop, stop_id=stop_id)
 
 
 @router.post("/admin/runs/{run_id}/optimize")
 def optimize(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
-    try:
-        run_plan.optimise(session=session, settings=request.app.state.settings, run_id=run_id)
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#map")
+    return _act(
+        request, session, run_id, "#map", run_plan.optimise, settings=request.app.state.settings
+    )
 
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/move")
@@ -201,19 +200,18 @@ def move_stop(
     position: Annotated[int, Form()],
     lock: Annotated[bool, Form()] = False,
 ) -> Response:
-    try:
-        run_plan.move_stop(
-            session=session,
-            settings=request.app.state.settings,
-            run_id=run_id,
-            stop_id=stop_id,
-            vehicle_id=vehicle_id,
-            position=position,
-            lock=lock,
-        )
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#routes")
+    return _act(
+        request,
+        session,
+        run_id,
+        "#routes",
+        run_plan.move_stop,
+        settings=request.app.state.settings,
+        stop_id=stop_id,
+        vehicle_id=vehicle_id,
+        position=position,
+        lock=lock,
+    )
 
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/lock")
@@ -225,17 +223,16 @@ def lock_stop(
     stop_id: int,
     locked: Annotated[bool, Form()] = False,
 ) -> Response:
-    try:
-        run_plan.lock_stop(
-            session=session,
-            settings=request.app.state.settings,
-            run_id=run_id,
-            stop_id=stop_id,
-            locked=locked,
-        )
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#routes")
+    return _act(
+        request,
+        session,
+        run_id,
+        "#routes",
+        run_plan.lock_stop,
+        settings=request.app.state.settings,
+        stop_id=stop_id,
+        locked=locked,
+    )
 
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/window")
@@ -249,22 +246,21 @@ def set_window(
     end: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """When the student is home; the next optimisation keeps the arrival inside it."""
-    try:
-        runs.set_window(
-            session=session, run_id=run_id, stop_id=stop_id, start=start or None, end=end or None
-        )
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id, "#routes")
+    return _act(
+        request,
+        session,
+        run_id,
+        "#routes",
+        runs.set_window,
+        stop_id=stop_id,
+        start=start or None,
+        end=end or None,
+    )
 
 
 @router.post("/admin/runs/{run_id}/dispatch")
 def dispatch(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
-    try:
-        runs.dispatch(session=session, run_id=run_id, user=user)
-    except DomainError as exc:
-        return _failed(request, session, run_id, exc)
-    return _see(run_id)
+    return _act(request, session, run_id, "", run_delivery.dispatch, user=user)
 
 
 @router.get("/admin/runs/{run_id}/route-sheet.pdf")
@@ -301,7 +297,7 @@ def _driver_page(
             "result": result,
             "error": error,
             "nonce": uuid.uuid4().hex,
-            "fail_reasons": runs.FAIL_REASONS,
+            "fail_reasons": run_delivery.FAIL_REASONS,
         },
         status_code=status,
     )
@@ -354,7 +350,7 @@ def driver_fail(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        runs.fail_stop(
+        run_delivery.fail_stop(
             session=session, run_id=run_id, stop_id=stop_id, reason=reason, note=note, user=user
         )
     except DomainError as exc:

@@ -40,6 +40,12 @@ def test_plan_dispatch_and_drive(client) -> None:  # noqa: ANN001
     r = _post(
         client,
         f"/admin/runs/{run_id}/vehicles",
+        {"name": "Car 1", "capacity": "10", "shift_start": "25:99", "shift_end": "18:00"},
+    )
+    assert r.status_code == 422 and "25:99" in r.text and 'id="vehicles"' in r.text
+    r = _post(
+        client,
+        f"/admin/runs/{run_id}/vehicles",
         {"name": "Car 1", "capacity": "10", "shift_start": "08:00", "shift_end": "18:00"},
     )
     assert r.status_code == 200 and "Car 1" in r.text
