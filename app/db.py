@@ -84,8 +84,8 @@ def autocommit_reads(session: Session) -> None:
 
 
 class Prepared:
-    """A statement compiled once for PostgreSQL, run on the session's own psycopg connection as a
-    server-side prepared statement.
+    """A statement compiled once for PostgreSQL, run as a server-side prepared statement on the
+    session's own psycopg connection (`execute`, `one`) or on one of the event-loop pool (`first`).
 
     For the hot paths (the scan and claim endpoints, the rate limits): it skips SQLAlchemy's
     per-execution work (statement cache lookup, parameter and result processing), about a third
@@ -121,7 +121,7 @@ class Prepared:
 
 async def open_async_pool(settings: Settings) -> AsyncConnectionPool | None:
     """PostgreSQL only: a pool of autocommit connections for the event loop, used by the scan
-    endpoint's hot path (no worker thread, no session); None on SQLite.
+    and claim endpoints' fast paths (no worker thread, no session); None on SQLite.
 
     No check on checkout: a connection that broke (a database restart) fails its first
     statement, the caller falls back to the session path (whose pool pings), and the pool drops
