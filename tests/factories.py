@@ -193,7 +193,7 @@ def claim_in(setup: dict, **kw):  # noqa: ANN201
     return ClaimIn(**data)
 
 
-def submit(session: Session, settings, setup: dict, **kw):  # noqa: ANN001, ANN003, ANN201
+def submit(session: Session, settings, setup: dict, counted=False, token=None, **kw):  # noqa: ANN001, ANN003, ANN201
     """A claim by `claim_in(setup, **kw)` through claims.submit (the session path)."""
     from app.services import claims
 
@@ -204,4 +204,6 @@ def submit(session: Session, settings, setup: dict, **kw):  # noqa: ANN001, ANN0
         data=claim_in(setup, **kw),
         locale="zh_CN",
         address="10.0.0.9",
+        counted=counted,
+        token=token,
     )

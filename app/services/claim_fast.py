@@ -17,6 +17,7 @@ import functools
 import logging
 from datetime import date
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -66,6 +67,15 @@ def applies(data: ClaimIn) -> bool:
     return data.fulfilment == Fulfilment.pickup and not data.email.strip()
 
 
+class Outcome(NamedTuple):
+    """What the fast path did: the holder's answer, or None when `claims.submit` must finish;
+    then whether the attempt was counted, and the token of a claim it may have stored."""
+
+    answer: dict | None
+    counted: bool
+    token: str | None = None
+
+
 async def try_submit(
     pool: AsyncConnectionPool,
     *,
@@ -75,12 +85,13 @@ async def try_submit(
     locale: str,
     address: str,
     today: date | None = None,
-) -> tuple[dict | None, bool]:
-    """Submit a claim that `applies`, as `claims.submit` would; (the holder's answer, True).
+) -> Outcome:
+    """Submit a claim that `applies`, as `claims.submit` would; the holder's answer.
 
-    Refusals raise the same errors as `claims.submit`. (None, counted) when the database
-    failed in a way that leaves the outcome to `claims.submit` (a broken connection): `counted`
-    says whether the attempt was already counted against the rate limits.
+    Refusals raise the same errors as `claims.submit`. When the database fails in a way that
+    leaves the outcome to `claims.submit` (a broken connection), no answer: `counted` says
+    whether the attempt was counted against the rate limits, `token` is set once the claim's
+    write was sent (it may have been stored: `claims.submit` then answers with that claim).
     """
     limits = claims.rate_limits(settings, public_id, data, address)
     params = {
@@ -89,7 +100,7 @@ async def try_submit(
         "start": ratelimit.window_start(settings.claim_rate_window_seconds),
         **eligibility.facts_params(data),
     }
-    counted = False
+    counted, sent = False, None
     try:
         async with pool.connection() as conn:
             f = await _front().first(conn, params)
@@ -98,6 +109,7 @@ async def try_submit(
             now = utcnow()
             try:
                 params = claims.submit_params(row, decision, True, now)
+                sent = row["token"]
                 out = await claims.SUBMIT.first(conn, params)
             except psycopg.Error as exc:
                 refusal = claims.submit_refusal(exc)
@@ -109,7 +121,7 @@ async def try_submit(
             position = await _position(conn, claim)
     except psycopg.Error as exc:
         log.info("claim fast path gave way to claims.submit: %s", type(exc).__name__)
-        return None, counted
+        return Outcome(None, counted, sent)
     names = SimpleNamespace(
         campaign_zh=f.campaign_name_zh,
         campaign_en=f.campaign_name_en,
@@ -121,7 +133,7 @@ async def try_submit(
         ends_at=f.slot_ends_at,
     )
     answer = claim_views.holder_answer(claim, names, position, locale=locale, tz=settings.timezone)
-    return answer, True
+    return Outcome(answer, True, row["token"])
 
 
 def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None):  # noqa: ANN001, ANN202

@@ -63,13 +63,15 @@ def submit(
     address: str,
     today: date | None = None,
     counted: bool = False,
+    token: str | None = None,
 ) -> Claim:
     """Check and store a student's claim, then reserve a kit or waitlist it (one transaction).
 
     A caller that runs the session in autocommit (`app.db.autocommit_reads`, as the routes do)
     keeps it so on PostgreSQL: its connection stays with the session for the caller's next read.
-    `counted`: this attempt was already counted against the rate limits (the API's fast path,
-    app/services/claim_fast.py, gave way to this one).
+    When the fast path (app/services/claim_fast.py) gave way to this one: `counted`, the attempt
+    was already counted against the rate limits; `token`, the token of the claim it may have
+    stored before its connection broke — that claim is then the answer, not a 409.
     """
     keep = in_autocommit(session)
     if not counted:
@@ -78,11 +80,23 @@ def submit(
         # address shares a counter row, which must not stay locked while a claim is checked.
         limit_attempts(session, settings, rate_limits(settings, campaign.public_id, data, address))
     try:
-        return _submit(session, settings, campaign, data, locale, today, True, keep)
-    except _LotTaken:
-        # The kit we aimed at went to a concurrent claim: start again, to the waitlist.
-        session.rollback()
-        return _submit(session, settings, campaign, data, locale, today, False, keep)
+        try:
+            return _submit(session, settings, campaign, data, locale, today, True, keep, token)
+        except _LotTaken:
+            # The kit we aimed at went to a concurrent claim: start again, to the waitlist.
+            session.rollback()
+            return _submit(session, settings, campaign, data, locale, today, False, keep, token)
+    except AlreadyClaimed:
+        stored = _stored(session, token) if token else None
+        if stored is None:
+            raise
+        return stored
+
+
+def _stored(session: Session, token: str) -> Claim | None:
+    """The claim with this token, if the fast path stored it (its answer was lost)."""
+    session.rollback()
+    return session.exec(select(Claim).where(Claim.token == token)).first()
 
 
 def rate_limits(settings: Settings, public_id: str, data: ClaimIn, address: str) -> dict[str, int]:
@@ -112,6 +126,7 @@ def _submit(
     today: date | None,
     reserve: bool,
     keep: bool,
+    token: str | None = None,
 ) -> Claim:
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -119,7 +134,7 @@ def _submit(
     decision = eligibility.decide(
         session=session, campaign=campaign, data=data, today=today or date.today()
     )
-    claim = Claim(**claim_values(campaign, data, decision, locale))
+    claim = Claim(**claim_values(campaign, data, decision, locale, token))
     if postgres and decision.verification != "email":
         return _submit_in_one_statement(session, settings, claim, decision, data, reserve, keep)
     if postgres:
@@ -167,7 +182,11 @@ def _default(name: str) -> object:
 
 
 def claim_values(
-    campaign: Campaign, data: ClaimIn, decision: eligibility.Decision, locale: str
+    campaign: Campaign,
+    data: ClaimIn,
+    decision: eligibility.Decision,
+    locale: str,
+    token: str | None = None,
 ) -> dict:
     """A new claim's columns as the form gave them and the rules decided (status submitted)."""
     return {
@@ -175,7 +194,7 @@ def claim_values(
         "school_id": data.school_id,
         "student_key": decision.student_key,
         "status": "submitted",
-        "token": security.new_claim_token(),
+        "token": token or security.new_claim_token(),
         "short_code": security.new_short_code(),
         "name_zh": data.name_zh.strip(),
         "name_latin": data.name_latin.strip(),

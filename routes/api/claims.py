@@ -21,10 +21,10 @@ async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
     settings = request.app.state.settings
     address = request.client.host if request.client else "?"
     pool = request.app.state.async_pool
-    counted = False
+    tried = claim_fast.Outcome(None, False)
     if pool is not None and claim_fast.applies(body):
         # PostgreSQL, a pickup without mail: on the event loop (app/services/claim_fast.py).
-        answer, counted = await claim_fast.try_submit(
+        tried = await claim_fast.try_submit(
             pool,
             settings=settings,
             public_id=public_id,
@@ -32,18 +32,25 @@ async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
             locale=request.state.locale,
             address=address,
         )
-        if answer is not None:
-            return answer
-    return await run_in_threadpool(_submit, public_id, body, request, address, counted)
+        if tried.answer is not None:
+            return tried.answer
+    return await run_in_threadpool(_submit, public_id, body, request, address, tried)
 
 
-def _submit(public_id: str, body: ClaimIn, request: Request, address: str, counted: bool) -> dict:
+def _submit(
+    public_id: str, body: ClaimIn, request: Request, address: str, tried: claim_fast.Outcome
+) -> dict:
     with request_session(request) as session:
-        return _submit_in(session, public_id, body, request, address, counted)
+        return _submit_in(session, public_id, body, request, address, tried)
 
 
 def _submit_in(
-    session: Session, public_id: str, body: ClaimIn, request: Request, address: str, counted: bool
+    session: Session,
+    public_id: str,
+    body: ClaimIn,
+    request: Request,
+    address: str,
+    tried: claim_fast.Outcome,
 ) -> dict:
     # The campaign read and the rate-limit counters run as single statements; the claim itself
     # is then one transaction (app/services/claims.py).
@@ -56,7 +63,8 @@ def _submit_in(
         data=body,
         locale=request.state.locale,
         address=address,
-        counted=counted,
+        counted=tried.counted,
+        token=tried.token,
     )
     autocommit_reads(session)  # the answer's one read
     return claim_views.holder_view(

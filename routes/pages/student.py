@@ -103,12 +103,12 @@ async def claim_submit(
     form = {k: v for k, v in locals().items() if k in FIELDS}
     form["quarantine"] = quarantine
     pool = request.app.state.async_pool
-    counted = False
+    tried = claim_fast.Outcome(None, False)
     claim_in = None if website else _claim_in(form, consent)
     if pool is not None and claim_in is not None and claim_fast.applies(claim_in):
         # PostgreSQL, a pickup without mail: on the event loop, as the API (claim_fast.py).
         try:
-            answer, counted = await claim_fast.try_submit(
+            tried = await claim_fast.try_submit(
                 pool,
                 settings=request.app.state.settings,
                 public_id=public_id,
@@ -118,10 +118,10 @@ async def claim_submit(
             )
         except DomainError as exc:
             return await run_in_threadpool(_in_session(_refused), public_id, request, form, exc)
-        if answer is not None:
-            return RedirectResponse(f"/s/{answer['token']}", status_code=303)
+        if tried.answer is not None:
+            return RedirectResponse(f"/s/{tried.answer['token']}", status_code=303)
     return await run_in_threadpool(
-        _in_session(_submit_form), public_id, request, form, consent, website, counted
+        _in_session(_submit_form), public_id, request, form, consent, website, tried
     )
 
 
@@ -158,7 +158,7 @@ def _refused(public_id, request, session, form, exc: DomainError):  # noqa: ANN0
     return _again(request, session, campaign, form, exc.localized(_), exc.status_code)
 
 
-def _submit_form(public_id, request, session, form, consent, website, counted):  # noqa: ANN001, ANN202
+def _submit_form(public_id, request, session, form, consent, website, tried):  # noqa: ANN001, ANN202
     autocommit_reads(session)  # as the API: campaign read and rate limits, then one transaction
     campaign = campaigns.by_public_id(session=session, public_id=public_id)
     _ = gettext(request)
@@ -176,7 +176,8 @@ def _submit_form(public_id, request, session, form, consent, website, counted): 
             data=claim_in,
             locale=request.state.locale,
             address=request.client.host if request.client else "?",
-            counted=counted,
+            counted=tried.counted,
+            token=tried.token,
         )
     except DomainError as exc:
         return _again(request, session, campaign, form, exc.localized(_), exc.status_code)

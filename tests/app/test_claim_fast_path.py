@@ -3,8 +3,11 @@ events, reservation and answer as claims.submit, on the event loop."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import func, select
@@ -74,8 +77,9 @@ def counted(session: Session, settings: Settings, address: str = "10.0.0.9") -> 
 
 def test_fast_and_slow_paths_store_the_same_claim_and_answer_alike(world):
     settings, session, setup = world
-    answer, was_counted = fast(settings, setup)
+    answer, was_counted, token = fast(settings, setup)
     assert was_counted and answer["status"] == "allocated" and answer["waitlist_position"] is None
+    assert token == answer["token"]
     other = submit(
         session, settings, setup, student_number="S004", name_latin="Zhao Liu",
         birth_date=date(2002, 3, 4),
@@ -111,9 +115,9 @@ def test_a_waitlisted_claim_answers_its_position(world):
     settings, session, setup = world
     submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
          birth_date=date(2002, 3, 4))  # fmt: skip
-    minor, _ = fast(settings, setup, student_number="S002", name_latin="Li Si", name_zh="李四",
+    minor, *_ = fast(settings, setup, student_number="S002", name_latin="Li Si", name_zh="李四",
                     birth_date=date(2009, 5, 6))  # fmt: skip
-    adult, _ = fast(settings, setup)
+    adult, *_ = fast(settings, setup)
     assert (minor["status"], adult["status"]) == ("waitlisted", "waitlisted")
     assert (minor["waitlist_position"], adult["waitlist_position"]) == (1, 2)
     claim = session.scalars(select(Claim).where(Claim.token == adult["token"])).one()
@@ -130,7 +134,7 @@ def test_a_slot_is_booked_and_named(world):
             capacity=1,
         ),
     )  # fmt: skip
-    answer, _ = fast(settings, setup, slot_id=slot.id, locale="en")
+    answer, *_ = fast(settings, setup, slot_id=slot.id, locale="en")
     assert answer["slot"] and answer["pickup_point"] == setup["point"].name_en
     session.refresh(slot)
     assert slot.booked == 1
@@ -217,25 +221,65 @@ def test_only_the_counting_statement_skips_the_wait_for_the_disk(world):
 
     async def run():  # noqa: ANN202
         # one connection, so the claim's statements and the check below share it
-        url = settings.sqlalchemy_url.replace("postgresql+psycopg", "postgresql")
-        pool = AsyncConnectionPool(
-            url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False
-        )
-        await pool.open()
-        try:
-            answer, _ = await claim_fast.try_submit(
-                pool,
-                settings=settings,
-                public_id=setup["campaign"].public_id,
-                data=claim_in(setup),
-                locale="en",
-                address="10.0.0.9",
-            )
+        async with one_connection(settings) as pool:
+            answer, *_ = await _try(pool, settings, setup)
             async with pool.connection() as conn:
                 setting = await (await conn.execute("SHOW synchronous_commit")).fetchone()
             return answer, setting[0]
-        finally:
-            await pool.close()
 
     answer, setting = aio.run(run())
     assert answer["status"] == "allocated" and setting == "on"
+
+
+def test_a_claim_stored_before_the_answer_was_lost_is_the_fallbacks_answer(world):
+    """The fast path sent the claim's write and lost its connection: claims.submit, given its
+    token, answers with that claim instead of a 409; any other token still gets the 409."""
+    settings, session, setup = world
+    answer, *_ = fast(settings, setup)
+    with pytest.raises(AlreadyClaimed):
+        submit(session, settings, setup, counted=True, token="not-the-one")
+    again = submit(session, settings, setup, counted=True, token=answer["token"])
+    assert again.token == answer["token"] and again.status == "allocated"
+    assert session.scalar(select(func.count()).select_from(Claim)) == 1
+
+
+def test_a_broken_connection_leaves_the_claim_to_the_session_path(world):
+    """A pool connection that died (a database restart) fails the first statement: nothing was
+    counted or sent, the caller's claims.submit does it all."""
+    settings, session, setup = world
+
+    async def run():  # noqa: ANN202
+        async with one_connection(settings) as pool:
+            async with pool.connection() as conn:
+                pid = conn.info.backend_pid
+            with psycopg.connect(pool.conninfo, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            return await _try(pool, settings, setup)
+
+    assert aio.run(run()) == (None, False, None)
+    assert counted(session, settings) == 0
+    c = submit(session, settings, setup)
+    assert c.status == "allocated" and counted(session, settings) == 1
+
+
+@asynccontextmanager
+async def one_connection(settings: Settings) -> AsyncIterator[AsyncConnectionPool]:
+    """An event-loop pool of one connection (as app.db.open_async_pool's, but never two)."""
+    url = settings.sqlalchemy_url.replace("postgresql+psycopg", "postgresql")
+    pool = AsyncConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False)
+    await pool.open()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def _try(pool: AsyncConnectionPool, settings: Settings, setup: dict) -> claim_fast.Outcome:
+    return await claim_fast.try_submit(
+        pool,
+        settings=settings,
+        public_id=setup["campaign"].public_id,
+        data=claim_in(setup),
+        locale="en",
+        address="10.0.0.9",
+    )
