@@ -41,8 +41,6 @@ _CAMPAIGN = (
     "kit_item_id",
     "kits_per_student",
     "depot_location_id",
-    "name_zh",
-    "name_en",
 )
 
 
@@ -54,6 +52,8 @@ def _front() -> Prepared:
     return Prepared(
         eligibility.facts_select(Campaign.id, base).add_columns(
             *(getattr(Campaign, name).label(f"campaign_{name}") for name in _CAMPAIGN),
+            Campaign.name_zh.label("campaign_zh"),  # (with the facts' names: the answer's)
+            Campaign.name_en.label("campaign_en"),
             select(func.json_object_agg(hits.c.key, hits.c.count)).scalar_subquery().label("hits"),
             # This statement's only write is the counters: its commit need not wait for the
             # disk (a crash may forget the last moment's counts). For this statement alone.
@@ -122,17 +122,7 @@ async def try_submit(
     except psycopg.Error as exc:
         log.info("claim fast path gave way to claims.submit: %s", type(exc).__name__)
         return Outcome(None, counted, sent)
-    names = SimpleNamespace(
-        campaign_zh=f.campaign_name_zh,
-        campaign_en=f.campaign_name_en,
-        school_zh=f.school_name_zh,
-        school_en=f.school_name_en,
-        point_zh=f.point_name_zh,
-        point_en=f.point_name_en,
-        starts_at=f.slot_starts_at if data.slot_id is not None else None,
-        ends_at=f.slot_ends_at,
-    )
-    answer = claim_views.holder_answer(claim, names, position, locale=locale, tz=settings.timezone)
+    answer = claim_views.holder_answer(claim, f, position, locale=locale, tz=settings.timezone)
     return Outcome(answer, True, row["token"])
 
 
@@ -142,7 +132,6 @@ def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None):  #
         raise campaigns.unknown_campaign()
     claims.over_limit(f.hits, limits)
     campaign = SimpleNamespace(**{name: getattr(f, f"campaign_{name}") for name in _CAMPAIGN})
-    campaigns.ensure_open(campaign)
     decision = eligibility.rules(campaign, data, f, today or date.today(), points=_no_points)
     return claims.new_row(claims.claim_values(campaign, data, decision, locale)), decision
 

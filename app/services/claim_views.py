@@ -128,7 +128,8 @@ def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC")
 
 def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -> dict:  # noqa: ANN001
     """`holder_view` from what it reads: the claim (any object with its columns), the names
-    around it (as `_names` reads them) and its waitlist position."""
+    around it (labelled as `_names` reads them; `eligibility.facts_select` too) and its
+    waitlist position."""
     zh = locale == "zh_CN"
     point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
     return {

@@ -29,6 +29,9 @@ from models.claims import Claim, ClaimEvent, ClaimIn
 from models.inventory import StockLevel
 
 CODE_TTL = timedelta(minutes=30)
+_ALLOCATED = [reason("allocated", N_("A kit is reserved."))]
+_NO_STOCK = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
+_ALLOCATED_JSON, _NO_STOCK_JSON = json.dumps(_ALLOCATED), json.dumps(_NO_STOCK)
 
 
 def event(
@@ -136,7 +139,7 @@ def _submit(
     )
     claim = Claim(**claim_values(campaign, data, decision, locale, token))
     if postgres and decision.verification != "email":
-        return _submit_in_one_statement(session, settings, claim, decision, data, reserve, keep)
+        return _submit_in_one_statement(session, settings, claim, decision, reserve, keep)
     if postgres:
         session.commit()  # end the autocommit read: what follows is one transaction
     try:
@@ -227,9 +230,6 @@ SUBMIT = Prepared(
         "CAST(:allocated AS json), CAST(:waitlisted AS json), :now)"
     )
 )
-_ALLOCATED = [reason("allocated", N_("A kit is reserved."))]
-_NO_STOCK = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
-_ALLOCATED_JSON, _NO_STOCK_JSON = json.dumps(_ALLOCATED), json.dumps(_NO_STOCK)
 
 
 def _submit_in_one_statement(
@@ -237,7 +237,6 @@ def _submit_in_one_statement(
     settings: Settings,
     claim: Claim,
     decision: eligibility.Decision,
-    data: ClaimIn,
     reserve: bool,
     keep: bool,
 ) -> Claim:
@@ -273,7 +272,7 @@ def submit_params(row: dict, decision: eligibility.Decision, reserve: bool, now)
     """The parameters of `kitrun_submit_claim` for a new claim's columns (`row`, without id)."""
     events = [{"from_status": None, "to_status": "submitted", "reasons": decision.reasons}]
     if decision.verified:
-        row["status"], row["decided_at"] = "verified", now
+        row = {**row, "status": "verified", "decided_at": now}
         events.append({"from_status": None, "to_status": "verified", "reasons": []})
     return {
         "claim": json.dumps(audit.plain(row)),
@@ -287,7 +286,9 @@ def submit_params(row: dict, decision: eligibility.Decision, reserve: bool, now)
 
 def submitted(row: dict, out: dict, now) -> dict:  # noqa: ANN001
     """What `kitrun_submit_claim` decided (its answer `out`) as changes to the claim's columns."""
-    changes = {"id": out["id"], "status": out["status"], "decided_at": row.get("decided_at")}
+    # any status but submitted (a manual check's) says the rules verified it just now
+    decided = now if out["status"] != "submitted" else row["decided_at"]
+    changes = {"id": out["id"], "status": out["status"], "decided_at": decided}
     if out["status"] == "allocated":
         changes["reserved_lot_id"], changes["allocated_at"] = out["lot_id"], now
         changes["reasons"] = [*row["reasons"], *_ALLOCATED]
@@ -333,10 +334,9 @@ def _reserve_last(session: Session, claim: Claim) -> None:
         return
     lot_id = lots[0][0]
     claim.status, claim.reserved_lot_id, claim.allocated_at = "allocated", lot_id, utcnow()
-    r = [reason("allocated", N_("A kit is reserved."))]
-    claim.reasons = [*claim.reasons, *r]
+    claim.reasons = [*claim.reasons, *_ALLOCATED]
     session.add(claim)
-    event(session, claim, "allocated", r, from_status="verified")
+    event(session, claim, "allocated", _ALLOCATED, from_status="verified")
     movement = ledger.new_movement(session, kind="reserve", reference=f"claim:{claim.id}")
     delta = Delta(claim.reserved_item_id, lot_id, claim.reserved_location_id, reserved=claim.kits)
     if not ledger.apply_last(session, movement, delta):
@@ -345,10 +345,9 @@ def _reserve_last(session: Session, claim: Claim) -> None:
 
 def _waitlist(session: Session, claim: Claim) -> None:
     claim.status = "waitlisted"
-    r = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
-    claim.reasons = [*claim.reasons, *r]
+    claim.reasons = [*claim.reasons, *_NO_STOCK]
     session.add(claim)
-    event(session, claim, "waitlisted", r, from_status="verified")
+    event(session, claim, "waitlisted", _NO_STOCK, from_status="verified")
 
 
 def verify_and_allocate(
@@ -407,12 +406,12 @@ def allocate(session: Session, claim: Claim) -> None:
     lot_id = None if _waitlist_ahead(session, claim) else _reserve(session, claim)
     if lot_id is None:
         claim.status = "waitlisted"
-        r = [reason("no_stock", N_("No kit available at this place yet: on the waitlist."))]
+        r = _NO_STOCK
     else:
         claim.status = "allocated"
         claim.reserved_lot_id = lot_id
         claim.allocated_at = utcnow()
-        r = [reason("allocated", N_("A kit is reserved."))]
+        r = _ALLOCATED
     claim.reasons = [*claim.reasons, *r]
     claim.updated_at = utcnow()
     session.add(claim)

@@ -87,13 +87,14 @@ def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
     """The rules' one read for the campaign `campaign_id` (a bind or a column of `base`): the
     school's mode in the campaign, the school, the roster entry with the student number,
     whether a live claim exists under either possible student key, the chosen pickup point and
-    slot (each None when absent)."""
+    slot (each None when absent). The names are labelled as `claim_views.holder_answer` reads
+    them."""
     return (
         select(
             CampaignSchool.verification.label("mode"),
             School.id.label("school_id"),
-            School.name_zh.label("school_name_zh"),
-            School.name_en.label("school_name_en"),
+            School.name_zh.label("school_zh"),
+            School.name_en.label("school_en"),
             School.in_district,
             School.email_domains,
             RosterEntry.birth_date.label("roster_birth_date"),
@@ -102,11 +103,11 @@ def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
             _live(campaign_id, "key_by_email").label("live_by_email"),
             Location.kind.label("point_kind"),
             Location.active.label("point_active"),
-            Location.name_zh.label("point_name_zh"),
-            Location.name_en.label("point_name_en"),
+            Location.name_zh.label("point_zh"),
+            Location.name_en.label("point_en"),
             PickupSlot.location_id.label("slot_location_id"),
-            PickupSlot.starts_at.label("slot_starts_at"),
-            PickupSlot.ends_at.label("slot_ends_at"),
+            PickupSlot.starts_at,
+            PickupSlot.ends_at,
         )
         .select_from(base)
         .outerjoin(
@@ -154,7 +155,6 @@ def facts(session: Session, campaign: Campaign, data: ClaimIn):  # noqa: ANN201
 
 def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) -> Decision:
     """Check a claim against the campaign's rules; raise a 4xx naming the first failed rule."""
-    campaigns.ensure_open(campaign)
     return rules(
         campaign,
         data,
@@ -173,8 +173,8 @@ def rules(
     points: Callable[[], list[Location]],
 ) -> Decision:
     """The rules themselves, on what `facts` read (no database; `points` lists the pickup
-    points, asked for only when a delivery depends on the distance to them). The campaign is
-    open: the caller checked."""
+    points, asked for only when a delivery depends on the distance to them)."""
+    campaigns.ensure_open(campaign)
     reasons = [reason("campaign_open", N_("The campaign is open."))]
     if not data.consent:
         raise Invalid(N_("Please agree to the use of your data for the distribution."))
@@ -185,7 +185,7 @@ def rules(
         reason(
             "school_eligible",
             N_("{school} takes part ({mode} check)."),
-            school=f.school_name_en,
+            school=f.school_en,
             mode=mode,
         )
     )
@@ -263,8 +263,8 @@ def _fulfilment(
         if f.point_kind != LocationKind.pickup_point or not f.point_active:
             raise Invalid(N_("Choose a pickup point."))
         if data.slot_id is not None:
-            campaigns.slot_rules(f.slot_location_id, f.slot_ends_at, data.pickup_location_id)
-        reasons.append(reason("pickup", N_("Pickup at {point}."), point=f.point_name_en))
+            campaigns.slot_rules(f.slot_location_id, f.ends_at, data.pickup_location_id)
+        reasons.append(reason("pickup", N_("Pickup at {point}."), point=f.point_en))
         return None, data.pickup_location_id
     if campaign.depot_location_id is None:
         raise Invalid(N_("This campaign has no deliveries; choose a pickup point."))
