@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.db import SessionDep, autocommit_reads, request_session
@@ -40,39 +39,27 @@ async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
 def _submit(
     public_id: str, body: ClaimIn, request: Request, address: str, tried: claim_fast.Outcome
 ) -> dict:
+    """The claim through `claims.submit`, in a worker thread with a session of its own. The
+    campaign read and the rate-limit counters run as single statements; the claim itself is then
+    one transaction (app/services/claims.py)."""
+    settings = request.app.state.settings
     with request_session(request) as session:
-        return _submit_in(session, public_id, body, request, address, tried)
-
-
-def _submit_in(
-    session: Session,
-    public_id: str,
-    body: ClaimIn,
-    request: Request,
-    address: str,
-    tried: claim_fast.Outcome,
-) -> dict:
-    # The campaign read and the rate-limit counters run as single statements; the claim itself
-    # is then one transaction (app/services/claims.py).
-    autocommit_reads(session)
-    campaign = campaigns.by_public_id(session=session, public_id=public_id)
-    claim = claims.submit(
-        session=session,
-        settings=request.app.state.settings,
-        campaign=campaign,
-        data=body,
-        locale=request.state.locale,
-        address=address,
-        counted=tried.counted,
-        token=tried.token,
-    )
-    autocommit_reads(session)  # the answer's one read
-    return claim_views.holder_view(
-        session=session,
-        claim=claim,
-        locale=request.state.locale,
-        tz=request.app.state.settings.timezone,
-    )
+        autocommit_reads(session)
+        campaign = campaigns.by_public_id(session=session, public_id=public_id)
+        claim = claims.submit(
+            session=session,
+            settings=settings,
+            campaign=campaign,
+            data=body,
+            locale=request.state.locale,
+            address=address,
+            counted=tried.counted,
+            token=tried.token,
+        )
+        autocommit_reads(session)  # the answer's one read
+        return claim_views.holder_view(
+            session=session, claim=claim, locale=request.state.locale, tz=settings.timezone
+        )
 
 
 @router.get("/claims/{token}", response_model=ClaimStatusPublic)

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import security
@@ -48,7 +47,7 @@ async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONRes
         )
         if ok is not None:
             return JSONResponse(pickup.localize(ok, gettext(request), request.state.locale))
-    return await run_in_threadpool(_redeem_in_session, body, request, bearer)
+    return await run_in_threadpool(_redeem, body, request, bearer)
 
 
 def _attempt(body: ScanIn) -> dict:
@@ -66,26 +65,23 @@ def _csrf_ok(request: Request) -> bool:
     )
 
 
-def _redeem_in_session(body: ScanIn, request: Request, bearer: str | None) -> JSONResponse:
+def _redeem(body: ScanIn, request: Request, bearer: str | None) -> JSONResponse:
+    """`redeem` in a worker thread with a session of its own. A bearer token is verified in the
+    redeem's own first read (one round trip fewer on the busiest endpoint); the scanner page's
+    cookie and CSRF header are checked as everywhere."""
     with request_session(request) as session:
-        return _redeem(body, request, session, bearer)
-
-
-def _redeem(body: ScanIn, request: Request, session: Session, bearer: str | None) -> JSONResponse:
-    # A bearer token is verified in the redeem's own first read (one round trip fewer on the
-    # busiest endpoint); the scanner page's cookie and CSRF header are checked as everywhere.
-    user = None if bearer else api_user(request, session)
-    try:
-        answer = redeem.redeem(
-            session=session,
-            location_id=body.point_id,
-            run_stop_id=body.run_stop_id,
-            user=user,
-            bearer=bearer,
-            **_attempt(body),
-        )
-    except redeem.TokenRefused:
-        raise bearer_refused(session, bearer) from None
+        user = None if bearer else api_user(request, session)
+        try:
+            answer = redeem.redeem(
+                session=session,
+                location_id=body.point_id,
+                run_stop_id=body.run_stop_id,
+                user=user,
+                bearer=bearer,
+                **_attempt(body),
+            )
+        except redeem.TokenRefused:
+            raise bearer_refused(session, bearer) from None
     out = pickup.localize(answer, gettext(request), request.state.locale)
     return JSONResponse(out, status_code=409 if out["result"] == "nonce_reused" else 200)
 

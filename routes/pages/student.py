@@ -102,86 +102,66 @@ async def claim_submit(
 ) -> Response:
     form = {k: v for k, v in locals().items() if k in FIELDS}
     form["quarantine"] = quarantine
+    got = None if website else _parse(form, consent)  # None: the honeypot was filled in
     pool = request.app.state.async_pool
     tried = claim_fast.Outcome(None, False)
-    claim_in = None if website else _claim_in(form, consent)
-    if pool is not None and claim_in is not None and claim_fast.applies(claim_in):
+    if pool is not None and isinstance(got, ClaimIn) and claim_fast.applies(got):
         # PostgreSQL, a pickup without mail: on the event loop, as the API (claim_fast.py).
         try:
             tried = await claim_fast.try_submit(
                 pool,
                 settings=request.app.state.settings,
                 public_id=public_id,
-                data=claim_in,
+                data=got,
                 locale=request.state.locale,
                 address=request.client.host if request.client else "?",
             )
         except DomainError as exc:
-            return await run_in_threadpool(_in_session(_refused), public_id, request, form, exc)
+            got = exc
         if tried.answer is not None:
             return RedirectResponse(f"/s/{tried.answer['token']}", status_code=303)
-    return await run_in_threadpool(
-        _in_session(_submit_form), public_id, request, form, consent, website, tried
-    )
+    return await run_in_threadpool(_finish, public_id, request, form, got, tried)
 
 
-def _in_session(page):  # noqa: ANN001, ANN202
-    """`page(public_id, request, session, ...)` with a session of its own, opened in the thread."""
-
-    def run(public_id: str, request: Request, *args):  # noqa: ANN002, ANN202
-        with request_session(request) as session:
-            return page(public_id, request, session, *args)
-
-    return run
-
-
-def _claim_in(form: dict, consent: bool) -> ClaimIn | None:
-    """The form as a claim, or None when it does not validate (`_submit_form` says why)."""
-    try:
-        return ClaimIn.model_validate(_form_data(form, consent))
-    except ValidationError:
-        return None
-
-
-def _form_data(form: dict, consent: bool) -> dict:
+def _parse(form: dict, consent: bool) -> ClaimIn | ValidationError:
     raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in form.items()}
     data = {k: v for k, v in raw.items() if v not in ("", None)}
     data.update(quarantine=form["quarantine"], consent=consent)
-    return data
-
-
-def _refused(public_id, request, session, form, exc: DomainError):  # noqa: ANN001, ANN202
-    """The form again with what the fast path refused (the campaign read for the page)."""
-    autocommit_reads(session)
-    campaign = campaigns.by_public_id(session=session, public_id=public_id)
-    _ = gettext(request)
-    return _again(request, session, campaign, form, exc.localized(_), exc.status_code)
-
-
-def _submit_form(public_id, request, session, form, consent, website, tried):  # noqa: ANN001, ANN202
-    autocommit_reads(session)  # as the API: campaign read and rate limits, then one transaction
-    campaign = campaigns.by_public_id(session=session, public_id=public_id)
-    _ = gettext(request)
-    if website:  # the honeypot: people don't see this field, bots fill it in
-        return _again(request, session, campaign, form, _("The form could not be sent."), 400)
     try:
-        claim_in = ClaimIn.model_validate(_form_data(form, consent))
+        return ClaimIn.model_validate(data)
     except ValidationError as exc:
-        return _again(request, session, campaign, form, _explain(exc, _), 422)
-    try:
-        claim = claims.submit(
-            session=session,
-            settings=request.app.state.settings,
-            campaign=campaign,
-            data=claim_in,
-            locale=request.state.locale,
-            address=request.client.host if request.client else "?",
-            counted=tried.counted,
-            token=tried.token,
-        )
-    except DomainError as exc:
-        return _again(request, session, campaign, form, exc.localized(_), exc.status_code)
-    return RedirectResponse(f"/s/{claim.token}", status_code=303)
+        return exc
+
+
+def _finish(public_id, request, form, got, tried) -> Response:  # noqa: ANN001
+    """The rest of a form submission, in a worker thread with a session of its own: the
+    campaign (for the page), then the form again with what to fix (the honeypot when `got` is
+    None, the form's errors, the fast path's refusal) or the claim through `claims.submit`."""
+    with request_session(request) as session:
+        autocommit_reads(session)  # as the API: campaign read and rate limits, then the claim
+        campaign = campaigns.by_public_id(session=session, public_id=public_id)
+        _ = gettext(request)
+        if got is None:  # the honeypot: people don't see this field, bots fill it in
+            return _again(request, session, campaign, form, _("The form could not be sent."), 400)
+        if isinstance(got, ValidationError):
+            return _again(request, session, campaign, form, _explain(got, _), 422)
+        refusal = got if isinstance(got, DomainError) else None
+        if refusal is None:
+            try:
+                claim = claims.submit(
+                    session=session,
+                    settings=request.app.state.settings,
+                    campaign=campaign,
+                    data=got,
+                    locale=request.state.locale,
+                    address=request.client.host if request.client else "?",
+                    counted=tried.counted,
+                    token=tried.token,
+                )
+                return RedirectResponse(f"/s/{claim.token}", status_code=303)
+            except DomainError as exc:
+                refusal = exc
+        return _again(request, session, campaign, form, refusal.localized(_), refusal.status_code)
 
 
 LABELS = {

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import open_async_pool
 from app.errors import Invalid, NotFound, TooManyRequests
-from app.services import campaigns, claim_fast, claim_views, claims, ledger, ratelimit
+from app.services import campaigns, claim_fast, claim_views, ledger, ratelimit
 from app.services.eligibility import AlreadyClaimed, NotEligible
 from models.base import utcnow
 from models.campaigns import Campaign, PickupSlotCreate
@@ -188,15 +188,7 @@ def test_the_rate_limit_holds_and_a_fallback_does_not_count_twice(world):
     with pytest.raises(NotEligible):
         fast(settings, setup, birth_date=date(1999, 1, 1))
     # the fast path gave way after counting: the session path is told not to count again
-    c = claims.submit(
-        session=session,
-        settings=settings,
-        campaign=setup["campaign"],
-        data=claim_in(setup),
-        locale="zh_CN",
-        address="10.0.0.9",
-        counted=True,
-    )
+    c = submit(session, settings, setup, counted=True)
     assert c.status == "allocated" and counted(session, settings) == 1
     with pytest.raises(AlreadyClaimed):  # the second attempt counted: at the limit
         fast(settings, setup)
