@@ -1,5 +1,7 @@
 """Students claim a kit in Chromium on a phone: Chinese by default, English on request."""
 
+import subprocess
+
 import pytest
 import zxingcpp
 from PIL import Image
@@ -29,6 +31,26 @@ def _fill(page, setup, number):
     page.check("input[name=consent]")
 
 
+def _drawing_fonts(page, selector: str) -> set[str]:  # noqa: ANN001
+    """The families Chromium drew the element's text with (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return {
+        f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    }
+
+
+def _chinese_fonts() -> set[str]:
+    """Font families this machine has for Chinese (fontconfig); .ci/run installs one."""
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    families = {name for line in out.stdout.splitlines() for name in line.split(",")}
+    assert families, "no Chinese font on this machine: apt-get install fonts-wqy-microhei"
+    return families
+
+
 def test_claim_in_chinese_on_a_phone_then_scan_the_qr(
     live_server, browser_instance, campaign, tmp_path
 ):
@@ -39,6 +61,7 @@ def test_claim_in_chinese_on_a_phone_then_scan_the_qr(
     page.get_by_role("button", name="申领健康包").click()
     page.wait_for_url("**/s/*")
     expect(page.locator("#status")).to_have_text("已预留健康包")
+    assert _drawing_fonts(page, "#status") <= _chinese_fonts(), "Chinese drawn as empty boxes"
     token = page.url.rsplit("/", 1)[-1]
     shot = tmp_path / "status-zh-phone.png"
     page.locator("#qr svg").screenshot(path=str(shot))
