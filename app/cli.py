@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from app.config import ConfigError, get_settings
-from app.labels_cli import labels as labels_command
+from app.core.config import ConfigError, get_settings
+from app.printing.cli import labels as labels_command
 
 cli = typer.Typer(
     help="kitrun: health-kit distribution logistics.",
@@ -24,7 +24,7 @@ cli.command("labels")(labels_command)
 
 
 def _engine():  # noqa: ANN202
-    from app.db import make_engine
+    from app.core.db import make_engine
 
     return make_engine(get_settings())
 
@@ -76,8 +76,8 @@ def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @cli.command()
 def demo() -> None:
     """Seed demo data when the database is empty; prints the demo passwords once."""
-    from app.db import session_scope
-    from app.services import demo as demo_service
+    from app import demo as demo_service
+    from app.core.db import session_scope
 
     settings = get_settings()
     with session_scope(_engine()) as session:
@@ -102,9 +102,9 @@ def user_create(
     display_name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Create a staff account."""
-    from app.db import session_scope
-    from app.errors import DomainError
-    from app.services import accounts
+    from app.accounts import service as accounts
+    from app.core.db import session_scope
+    from app.core.errors import DomainError
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -129,9 +129,9 @@ def user_passwd(
     password: Annotated[str | None, typer.Option(help="prompted for when not given")] = None,
 ) -> None:
     """Set a user's password (revokes their sessions and tokens)."""
-    from app.db import session_scope
-    from app.errors import DomainError
-    from app.services import accounts
+    from app.accounts import service as accounts
+    from app.core.db import session_scope
+    from app.core.errors import DomainError
 
     if password is None:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
@@ -147,8 +147,8 @@ def user_passwd(
 @stock_cli.command("check")
 def stock_check() -> None:
     """Recompute every level from the ledger; exit 1 naming each mismatch."""
-    from app.db import session_scope
-    from app.services import ledger
+    from app.core.db import session_scope
+    from app.inventory import ledger
 
     with session_scope(_engine()) as session:
         problems = ledger.check(session)

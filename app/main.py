@@ -13,14 +13,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.capacity import CapacityLimit
-from app.config import Settings, get_settings
-from app.context import RequestContext
-from app.db import make_engine, open_async_pool
-from app.deps import LoginRequired
-from app.errors import DomainError
-from app.web import gettext, render
+from app.core.capacity import CapacityLimit
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, open_async_pool
+from app.core.errors import DomainError
 from routes import api_router, pages_router
+from routes.http.context import RequestContext
+from routes.http.deps import LoginRequired
+from routes.http.web import gettext, render
 
 log = logging.getLogger("kitrun.http")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-    app.state.async_pool = None  # opened by the lifespan (PostgreSQL): app.db.open_async_pool
+    app.state.async_pool = None  # opened by the lifespan (PostgreSQL): app.core.db.open_async_pool
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

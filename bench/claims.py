@@ -47,10 +47,11 @@ def seed(url: str, students: int) -> dict:
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
-    from app.services import campaigns, inventory
-    from app.services.rosters import normalize_name
+    from app.campaigns import service as campaigns
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.inventory import service as inventory
+    from app.schools.rosters import normalize_name
     from models.base import utcnow
     from models.campaigns import CampaignCreate, CampaignSchoolIn
     from models.inventory import ItemCreate, LocationCreate, MovementIn

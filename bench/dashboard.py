@@ -106,7 +106,7 @@ FROM generate_series(1, %(scans)s) g;
 
 
 def seed(url: str, claims: int, schools: int, scans: int) -> float:
-    from app import security
+    from app.core import security
 
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=False) as conn:
@@ -149,11 +149,11 @@ def main() -> None:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.dashboard import figures as dashboard
     from app.main import create_app
     from app.migrate import upgrade
-    from app.services import dashboard
 
     name = f"kitrun_bench_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(PG_URL, autocommit=True)

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/inventory.py [--n 300] [--clients 20] [--seconds 8]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 On a fresh PostgreSQL database: receive, transfer, assemble (a 4-component kit) and issue, each
-`--n` times through app.services.inventory in one process; then the same kinds over HTTP against
+`--n` times through app.inventory.service in one process; then the same kinds over HTTP against
 `kitrun serve --workers 2` with `--clients` concurrent clients for `--seconds` each. Prints
 movements per second per kind. The database is dropped at the end and `kitrun stock check` must
 pass.
@@ -33,7 +33,7 @@ FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
 
 def seed(session) -> dict:  # noqa: ANN001
-    from app.services import inventory
+    from app.inventory import service as inventory
     from models.inventory import ItemCreate, LocationCreate, RecipeLineIn
 
     wh = inventory.create_location(
@@ -116,9 +116,9 @@ def _kit_lot(session, ids: dict) -> int:  # noqa: ANN001
 def service_run(url: str, n: int) -> tuple[dict, dict]:
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
-    from app.services import inventory
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.inventory import service as inventory
     from models.inventory import MovementIn
 
     engine = make_engine(Settings(database_url=url, secret_key="bench"))

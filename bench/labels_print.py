@@ -27,11 +27,11 @@ def main() -> None:
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.core.security import new_claim_token, new_short_code
     from app.migrate import upgrade
-    from app.security import new_claim_token, new_short_code
-    from app.services import print_jobs
+    from app.printing import jobs as print_jobs
     from models.claims import Claim
     from models.printing import LabelsIn
     from tests import pickup_factories as pf

@@ -42,10 +42,11 @@ def make_roster(n: int) -> bytes:
 def run(url: str, data: bytes, n: int) -> list[float]:
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
+    from app.core.config import Settings
+    from app.core.db import make_engine
     from app.migrate import upgrade
-    from app.services import rosters, schools
+    from app.schools import rosters
+    from app.schools import service as schools
     from models.schools import SchoolCreate
 
     upgrade(url)

@@ -56,7 +56,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
-    from app.config import Settings
+    from app.core.config import Settings
     from app.main import create_app
     from tests import factories as f
     from tests import runs_factories as rf

@@ -45,12 +45,14 @@ def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[s
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from app.config import Settings
-    from app.db import make_engine
-    from app.security import new_claim_token, new_short_code
-    from app.services import accounts, inventory, ledger
-    from app.services import volunteers as vol_service
-    from app.services.ledger import Delta
+    from app.accounts import service as accounts
+    from app.core.config import Settings
+    from app.core.db import make_engine
+    from app.core.security import new_claim_token, new_short_code
+    from app.inventory import ledger
+    from app.inventory import service as inventory
+    from app.inventory.ledger import Delta
+    from app.pickup import volunteers as vol_service
     from models.campaigns import Campaign
     from models.claims import Claim
     from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn

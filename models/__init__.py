@@ -3,7 +3,7 @@
 Every model module imports models.base first, which sets the metadata's naming convention.
 """
 
-from models import audit, base, campaigns, claims, inventory, printing, runs, schools, users
+from models import audit, base, campaigns, claims, inventory, pickup, printing, runs, schools, users
 
 __all__ = [
     "audit",
@@ -11,6 +11,7 @@ __all__ = [
     "campaigns",
     "claims",
     "inventory",
+    "pickup",
     "printing",
     "runs",
     "schools",

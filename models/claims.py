@@ -23,9 +23,32 @@ class ClaimStatus(StrEnum):
     expired = "expired"
 
 
-DEAD_STATUSES = ("rejected", "cancelled", "expired")
-HOLDS_KIT = ("allocated", "ready", "out_for_delivery")
-_LIVE = "status NOT IN ('rejected', 'cancelled', 'expired')"
+# The one list of claim statuses is ClaimStatus; the groups below and the SQL are derived from it.
+DEAD_STATUSES = tuple(
+    s.value for s in (ClaimStatus.rejected, ClaimStatus.cancelled, ClaimStatus.expired)
+)
+HOLDS_KIT = tuple(
+    s.value for s in (ClaimStatus.allocated, ClaimStatus.ready, ClaimStatus.out_for_delivery)
+)
+
+# what a holder may still cancel (a kit out for delivery or handed over is past that)
+CANCELLABLE = tuple(
+    s.value
+    for s in (
+        ClaimStatus.submitted,
+        ClaimStatus.verified,
+        ClaimStatus.waitlisted,
+        ClaimStatus.allocated,
+        ClaimStatus.ready,
+    )
+)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+_LIVE = f"status NOT IN ({_sql_list(DEAD_STATUSES)})"
 
 
 class Claim(SQLModel, table=True):
@@ -42,8 +65,7 @@ class Claim(SQLModel, table=True):
         UniqueConstraint("token"),
         UniqueConstraint("short_code"),
         CheckConstraint(
-            "status IN ('submitted', 'verified', 'waitlisted', 'allocated', 'ready', "
-            "'out_for_delivery', 'handed_over', 'rejected', 'cancelled', 'expired')",
+            f"status IN ({_sql_list(tuple(s.value for s in ClaimStatus))})",
             name="status",
         ),
         CheckConstraint("fulfilment IN ('pickup', 'delivery')", name="fulfilment"),
@@ -109,49 +131,6 @@ class ClaimEvent(SQLModel, table=True):
     to_status: str = Field(max_length=20)
     reasons: list = Field(default_factory=list, sa_type=JSON)
     note: str = Field(default="", max_length=500)
-
-
-class VolunteerPoint(SQLModel, table=True):
-    """A volunteer may scan at this pickup point."""
-
-    __tablename__ = "volunteer_point"
-    __table_args__ = (UniqueConstraint("user_id", "location_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
-    location_id: int = Field(foreign_key="location.id")
-
-
-class Scan(SQLModel, table=True):
-    """Every scan attempt, successful or not (append-only); nonce makes retries idempotent.
-
-    (user, nonce) is unique except for attempts that reused a nonce with another code: those
-    are recorded too, and the nonce still names its first attempt.
-    """
-
-    __table_args__ = (
-        Index(
-            "uq_scan_user_nonce",
-            "user_id",
-            "nonce",
-            unique=True,
-            postgresql_where=text("result <> 'nonce_reused'"),
-            sqlite_where=text("result <> 'nonce_reused'"),
-        ),
-        Index("ix_scan_location_received", "location_id", "received_at"),
-        Index("ix_scan_received", "received_at"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
-    code_hash: str = Field(max_length=64)
-    user_id: int = Field(foreign_key="user.id")
-    location_id: int | None = Field(default=None, foreign_key="location.id")
-    run_stop_id: int | None = Field(default=None, index=True)
-    nonce: str = Field(max_length=64)
-    scanned_at: datetime
-    received_at: datetime = Field(default_factory=utcnow)
-    result: str = Field(max_length=30)
-    response: dict = Field(default_factory=dict, sa_type=JSON)
-    conflict: bool = False
 
 
 class Fulfilment(StrEnum):

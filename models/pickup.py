@@ -1,9 +1,55 @@
-"""API schemas for QR pickup (the tables are in models/claims.py)."""
+"""QR pickup: who may scan where, the scan log (append-only), and the scan API's schemas."""
 
 from datetime import datetime
 
 from pydantic import AwareDatetime, model_validator
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from models.base import utcnow
+
+
+class VolunteerPoint(SQLModel, table=True):
+    """A volunteer may scan at this pickup point."""
+
+    __tablename__ = "volunteer_point"
+    __table_args__ = (UniqueConstraint("user_id", "location_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    location_id: int = Field(foreign_key="location.id")
+
+
+class Scan(SQLModel, table=True):
+    """Every scan attempt, successful or not (append-only); nonce makes retries idempotent.
+
+    (user, nonce) is unique except for attempts that reused a nonce with another code: those
+    are recorded too, and the nonce still names its first attempt.
+    """
+
+    __table_args__ = (
+        Index(
+            "uq_scan_user_nonce",
+            "user_id",
+            "nonce",
+            unique=True,
+            postgresql_where=text("result <> 'nonce_reused'"),
+            sqlite_where=text("result <> 'nonce_reused'"),
+        ),
+        Index("ix_scan_location_received", "location_id", "received_at"),
+        Index("ix_scan_received", "received_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
+    code_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="user.id")
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    run_stop_id: int | None = Field(default=None, index=True)
+    nonce: str = Field(max_length=64)
+    scanned_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)
+    result: str = Field(max_length=30)
+    response: dict = Field(default_factory=dict, sa_type=JSON)
+    conflict: bool = False
 
 
 class ScanIn(SQLModel):

@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, Depends
 
-from app.deps import check_csrf
 from routes.api import auth as api_auth
 from routes.api import campaigns as api_campaigns
 from routes.api import claims as api_claims
@@ -13,14 +12,16 @@ from routes.api import pickup as api_pickup
 from routes.api import printing as api_printing
 from routes.api import runs as api_runs
 from routes.api import schools as api_schools
+from routes.http.deps import check_csrf
 from routes.pages import auth as page_auth
-from routes.pages import claims_admin, home, student
+from routes.pages import claims as page_claims
 from routes.pages import dashboard as page_dashboard
+from routes.pages import home, student
+from routes.pages import inventory as page_inventory
 from routes.pages import pickup as page_pickup
 from routes.pages import printing as page_printing
 from routes.pages import runs as page_runs
 from routes.pages import schools as page_schools
-from routes.pages import stock as page_stock
 
 # Routes are matched in order, each include adding a level, and FastAPI tries every candidate
 # before the one that matches: the busiest endpoints (scans, claims, the student form) come
@@ -42,8 +43,8 @@ pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=F
 pages_router.include_router(student.router)
 pages_router.include_router(page_auth.router)
 pages_router.include_router(home.router)
-pages_router.include_router(page_stock.router)
-pages_router.include_router(claims_admin.router)
+pages_router.include_router(page_inventory.router)
+pages_router.include_router(page_claims.router)
 pages_router.include_router(page_schools.router)
 pages_router.include_router(page_pickup.router)
 pages_router.include_router(page_runs.router)

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401
-from app.config import Settings
-from app.db import make_engine
+from app.core.config import Settings
+from app.core.db import make_engine
 from app.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]

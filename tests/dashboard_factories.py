@@ -8,8 +8,12 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
-from app.config import Settings
-from app.services import campaigns, claim_actions, claims, pickup, redeem
+from app.campaigns import service as campaigns
+from app.claims import actions as claim_actions
+from app.claims import submit as claims
+from app.core.config import Settings
+from app.pickup import handover as pickup
+from app.pickup import redeem
 from models.campaigns import Campaign, CampaignSchoolIn, CampaignUpdate
 from models.claims import Claim
 from models.inventory import Location

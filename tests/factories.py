@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.services import accounts
+from app.accounts import service as accounts
 from models.users import User
 
 PASSWORD = "correct-horse-42"
@@ -49,7 +49,7 @@ def login_page(client, username: str = "dip", role: str = "diplomat") -> None:  
 
 
 def item(session: Session, sku: str, **kw) -> Item:  # noqa: F821
-    from app.services import inventory
+    from app.inventory import service as inventory
     from models.inventory import ItemCreate
 
     data = {"name_zh": f"{sku} 中文", "name_en": f"{sku} item", "unit": "piece", **kw}
@@ -57,7 +57,7 @@ def item(session: Session, sku: str, **kw) -> Item:  # noqa: F821
 
 
 def location(session: Session, name: str = "Warehouse", kind: str = "warehouse", **kw):  # noqa: ANN201
-    from app.services import inventory
+    from app.inventory import service as inventory
     from models.inventory import LocationCreate
 
     data = {"name_zh": f"{name}（中）", "name_en": name, "lat": 48.85, "lon": 2.35, **kw}
@@ -66,7 +66,7 @@ def location(session: Session, name: str = "Warehouse", kind: str = "warehouse",
 
 def kit(session: Session, components: dict[str, int], sku: str = "KIT") -> Item:  # noqa: F821
     """A kit item with a recipe of existing component SKUs."""
-    from app.services import inventory
+    from app.inventory import service as inventory
     from models.inventory import RecipeLineIn
 
     k = item(session, sku, tracks_lot=False, unit="kit")
@@ -79,7 +79,7 @@ def kit(session: Session, components: dict[str, int], sku: str = "KIT") -> Item:
 
 def move(session: Session, kind: str, *lines: dict, reason: str | None = None, user_id=None):  # noqa: ANN001, ANN201
     """Record a movement through the service."""
-    from app.services import inventory
+    from app.inventory import service as inventory
     from models.inventory import MovementIn
 
     return inventory.record_movement(
@@ -114,7 +114,7 @@ def roster(session: Session, school_id: int, rows: list[tuple[str, str, str]]) -
     """rows: (student_number, name, birth date ISO)."""
     from datetime import date
 
-    from app.services.rosters import normalize_name, normalize_student_number
+    from app.schools.rosters import normalize_name, normalize_student_number
     from models.schools import RosterEntry
 
     for number, name, birth in rows:
@@ -137,7 +137,7 @@ def campaign_setup(
     `kits` assembled kits, a depot, and a roster of three students."""
     from datetime import timedelta
 
-    from app.services import campaigns
+    from app.campaigns import service as campaigns
     from models.base import utcnow
     from models.campaigns import CampaignCreate, CampaignSchoolIn
 
@@ -195,7 +195,7 @@ def claim_in(setup: dict, **kw):  # noqa: ANN201
 
 def submit(session: Session, settings, setup: dict, counted=False, token=None, **kw):  # noqa: ANN001, ANN003, ANN201
     """A claim by `claim_in(setup, **kw)` through claims.submit (the session path)."""
-    from app.services import claims
+    from app.claims import submit as claims
 
     return claims.submit(
         session=session,

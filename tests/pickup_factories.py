@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.security import new_claim_token, new_short_code
-from app.services import inventory, ledger
-from app.services.ledger import Delta
+from app.core.security import new_claim_token, new_short_code
+from app.inventory import ledger
+from app.inventory import service as inventory
+from app.inventory.ledger import Delta
 from models.campaigns import Campaign
 from models.claims import Claim
 from models.inventory import Item, ItemCreate, Location, Lot
@@ -64,7 +65,7 @@ def world(session: Session, kits: int = 10) -> World:
     session.commit()
     dip = f.user(session, "dip", "diplomat")
     vol = f.user(session, "vol", "volunteer")
-    from app.services import volunteers
+    from app.pickup import volunteers
 
     volunteers.assign_volunteer(session=session, user_id=vol.id, location_id=point.id)
     return World(campaign, school, kit, lot, point, other, dip, vol)

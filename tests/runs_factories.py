@@ -9,9 +9,9 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.security import new_claim_token, new_short_code
-from app.services import ledger
-from app.services.ledger import Delta
+from app.core.security import new_claim_token, new_short_code
+from app.inventory import ledger
+from app.inventory.ledger import Delta
 from models.claims import Claim
 from models.inventory import Lot
 from tests import factories as f

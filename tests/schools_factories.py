@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from app.services import schools
+from app.schools import service as schools
 from models.schools import SchoolCreate
 
 ZH_HEADER = ["学号", "姓名", "出生日期", "邮箱"]

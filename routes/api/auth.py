@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter, Request
 
-from app.db import SessionDep
-from app.deps import ApiUser, bearer_token
-from app.services import accounts
+from app.accounts import service as accounts
+from app.core.db import SessionDep
 from models.users import TokenRequest, TokenResponse, UserPublic
+from routes.http.deps import ApiUser, bearer_token
 
 router = APIRouter(tags=["auth"])
 

@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import select
 
-from app.db import SessionDep
-from app.deps import ApiDiplomat
-from app.services import campaigns
+from app.campaigns import service as campaigns
+from app.core.db import SessionDep
 from models.base import Page
 from models.campaigns import (
     Campaign,
@@ -19,6 +18,7 @@ from models.campaigns import (
     PickupSlotPublic,
 )
 from models.inventory import LocationPublic
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["campaigns"])
 

@@ -5,11 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.db import SessionDep, autocommit_reads, request_session
-from app.deps import ApiDiplomat
-from app.services import campaigns, claim_actions, claim_fast, claim_views, claims
+from app.campaigns import service as campaigns
+from app.claims import actions as claim_actions
+from app.claims import fast as claim_fast
+from app.claims import queries as claim_views
+from app.claims import submit as claims
+from app.core.db import SessionDep, autocommit_reads, request_session
 from models.base import Page
 from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["claims"])
 
@@ -22,7 +26,7 @@ async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
     pool = request.app.state.async_pool
     tried = claim_fast.Outcome(None, False)
     if pool is not None and claim_fast.applies(body):
-        # PostgreSQL, a pickup without mail: on the event loop (app/services/claim_fast.py).
+        # PostgreSQL, a pickup without mail: on the event loop (app/claims/fast.py).
         tried = await claim_fast.try_submit(
             pool,
             settings=settings,
@@ -41,7 +45,7 @@ def _submit(
 ) -> dict:
     """The claim through `claims.submit`, in a worker thread with a session of its own. The
     campaign read and the rate-limit counters run as single statements; the claim itself is then
-    one transaction (app/services/claims.py)."""
+    one transaction (app/claims/submit.py)."""
     settings = request.app.state.settings
     with request_session(request) as session:
         autocommit_reads(session)

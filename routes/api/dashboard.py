@@ -5,11 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
-from app.deps import ApiDiplomat
-from app.i18n import translations
-from app.services import audit, dashboard, reports
+from app.audit import trail as audit
+from app.core.db import SessionDep
+from app.core.i18n import translations
+from app.dashboard import figures as dashboard
+from app.dashboard import reports
 from models.base import Page
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["dashboard"])
 

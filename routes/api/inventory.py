@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.db import SessionDep
-from app.deps import ApiDiplomat
-from app.services import inventory, stock_views
+from app.core.db import SessionDep
+from app.inventory import queries as stock_views
+from app.inventory import service as inventory
 from models.base import Page
 from models.inventory import (
     Item,
@@ -29,6 +29,7 @@ from models.inventory import (
     RecipeLineIn,
     RecipeLinePublic,
 )
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["stock"])
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -7,13 +7,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app import security
-from app.db import SessionDep, request_session
-from app.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
-from app.services import pickup, redeem, scan_log, volunteers
-from app.web import CSRF_COOKIE, SESSION_COOKIE, gettext
+from app.core import security
+from app.core.db import SessionDep, request_session
+from app.pickup import handover as pickup
+from app.pickup import log as scan_log
+from app.pickup import redeem, volunteers
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
+from routes.http.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
+from routes.http.web import CSRF_COOKIE, SESSION_COOKIE, gettext
 
 router = APIRouter(tags=["pickup"])
 
@@ -40,7 +42,7 @@ async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONRes
     pool = request.app.state.async_pool
     token, kind = (bearer, "api") if bearer else (request.cookies.get(SESSION_COOKIE), "session")
     if pool is not None and body.point_id is not None and token and (bearer or _csrf_ok(request)):
-        # PostgreSQL: the winning scan on the event loop (app/services/redeem.py); every other
+        # PostgreSQL: the winning scan on the event loop (app/pickup/redeem.py); every other
         # answer, and SQLite, below in a worker thread.
         ok = await redeem.try_hand_over(
             pool, token=token, token_kind=kind, location_id=body.point_id, **_attempt(body)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
-from app.db import SessionDep, write_intent
-from app.deps import ApiDiplomat
-from app.services import print_jobs, printing
+from app.core.config import Settings
+from app.core.db import SessionDep, write_intent
+from app.printing import jobs as print_jobs
+from app.printing import service as printing
 from models.printing import LabelsIn, PrintJob, PrintJobPublic
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["printing"])
 

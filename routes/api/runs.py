@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
-from app.deps import ApiDiplomat
-from app.services import run_delivery, run_plan, run_views, runs
+from app.core.db import SessionDep
+from app.runs import delivery as run_delivery
+from app.runs import plan as run_plan
+from app.runs import service as runs
+from app.runs import views as run_views
 from models.base import Page
 from models.runs import (
     FailIn,
@@ -21,6 +23,7 @@ from models.runs import (
     VehiclePublic,
     WindowIn,
 )
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["runs"])
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
-from app.db import SessionDep
-from app.deps import ApiDiplomat
-from app.errors import N_, Invalid, TooManyRequests
-from app.services import csv_in, ratelimit, rosters, schools
+from app.core import csv_in, ratelimit
+from app.core.db import SessionDep
+from app.core.errors import N_, Invalid, TooManyRequests
+from app.schools import rosters
+from app.schools import service as schools
 from models.base import Page
 from models.schools import (
     RosterEntryPublic,
@@ -18,6 +19,7 @@ from models.schools import (
     SchoolPublicSearch,
     SchoolUpdate,
 )
+from routes.http.deps import ApiDiplomat
 
 router = APIRouter(tags=["schools"])
 public_router = APIRouter(tags=["public"])

@@ -6,11 +6,11 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.db import SessionDep
-from app.errors import DomainError
-from app.i18n import LOCALES
-from app.services import accounts
-from app.web import LANG_COOKIE, SESSION_COOKIE, gettext, render
+from app.accounts import service as accounts
+from app.core.db import SessionDep
+from app.core.errors import DomainError
+from app.core.i18n import LOCALES
+from routes.http.web import LANG_COOKIE, SESSION_COOKIE, gettext, render
 
 router = APIRouter()
 
@@ -27,7 +27,9 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None, "username": ""})
+    return render(
+        request, "accounts/login.html", {"next": _safe_next(next), "error": None, "username": ""}
+    )
 
 
 @router.post("/login")
@@ -52,7 +54,7 @@ def login(
     except DomainError as exc:
         return render(
             request,
-            "login.html",
+            "accounts/login.html",
             {
                 "next": _safe_next(next),
                 "error": exc.localized(gettext(request)),

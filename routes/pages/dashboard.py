@@ -8,13 +8,15 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlmodel import select
 
-from app.db import SessionDep
-from app.deps import PageDiplomat
-from app.errors import N_, DomainError, Invalid
-from app.services import audit, charts, dashboard
-from app.services.scan_log import day_bounds, zone
-from app.web import gettext, render
+from app.audit import trail as audit
+from app.core.db import SessionDep
+from app.core.errors import N_, DomainError, Invalid
+from app.dashboard import charts
+from app.dashboard import figures as dashboard
+from app.pickup.log import day_bounds, zone
 from models.users import User
+from routes.http.deps import PageDiplomat
+from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
 AUDIT_PER_PAGE = 50

@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.db import SessionDep
-from app.deps import OptionalPageUser, PageDiplomat, PageUser
-from app.services import volunteers
-from app.web import render
+from app.core.db import SessionDep
+from app.pickup import volunteers
+from routes.http.deps import OptionalPageUser, PageDiplomat, PageUser
+from routes.http.web import render
 
 router = APIRouter()
 
@@ -20,11 +20,11 @@ def index(request: Request, user: OptionalPageUser) -> Response:
 
 @router.get("/admin")
 def admin_home(request: Request, user: PageDiplomat) -> Response:
-    return render(request, "admin/home.html")
+    return render(request, "home/diplomat.html")
 
 
 @router.get("/volunteer")
 def volunteer_home(request: Request, session: SessionDep, user: PageUser) -> Response:
     return render(
-        request, "volunteer/home.html", {"points": volunteers.points_of(session=session, user=user)}
+        request, "home/volunteer.html", {"points": volunteers.points_of(session=session, user=user)}
     )

@@ -9,14 +9,16 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from app.db import SessionDep
-from app.deps import PageDiplomat, PageUser
-from app.errors import N_, DomainError, NotFound
-from app.services import pickup, redeem, scan_log, volunteers
-from app.web import gettext, render
+from app.core.db import SessionDep
+from app.core.errors import N_, DomainError, NotFound
+from app.pickup import handover as pickup
+from app.pickup import log as scan_log
+from app.pickup import redeem, volunteers
 from models.claims import Claim
 from models.inventory import Location
 from models.users import User
+from routes.http.deps import PageDiplomat, PageUser
+from routes.http.web import gettext, render
 
 router = APIRouter()
 PHOTO_MAX_BYTES = 15 * 1024 * 1024

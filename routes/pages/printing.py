@@ -8,17 +8,18 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 import labels
-from app.db import SessionDep
-from app.deps import PageDiplomat
-from app.errors import N_, DomainError
-from app.services import print_jobs, printing
-from app.web import gettext, render
+from app.core.db import SessionDep
+from app.core.errors import N_, DomainError
+from app.printing import jobs as print_jobs
+from app.printing import service as printing
 from models.campaigns import Campaign
 from models.inventory import Location, LocationKind
 from models.printing import LabelsIn
 from models.runs import Run
 from models.schools import School
 from routes.api.printing import pdf_response, run_in_background
+from routes.http.deps import PageDiplomat
+from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
 STATUS_CHOICES = ("allocated", "ready", "allocated,ready")

@@ -10,13 +10,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from app.db import SessionDep
-from app.deps import PageDiplomat, PageUser
-from app.errors import N_, DomainError, Invalid
-from app.services import pickup, redeem, run_delivery, run_plan, run_views, runs
-from app.web import gettext, render
+from app.core.db import SessionDep
+from app.core.errors import N_, DomainError, Invalid
+from app.pickup import handover as pickup
+from app.pickup import redeem
+from app.runs import delivery as run_delivery
+from app.runs import plan as run_plan
+from app.runs import service as runs
+from app.runs import views as run_views
 from models.inventory import Location
 from models.schools import School
+from routes.http.deps import PageDiplomat, PageUser
+from routes.http.web import gettext, render
 
 router = APIRouter()
 

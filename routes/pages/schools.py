@@ -11,12 +11,14 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app.db import SessionDep
-from app.deps import PageDiplomat
-from app.errors import N_, DomainError, Invalid
-from app.services import csv_in, rosters, schools
-from app.web import gettext, render
+from app.core import csv_in
+from app.core.db import SessionDep
+from app.core.errors import N_, DomainError, Invalid
+from app.schools import rosters
+from app.schools import service as schools
 from models.schools import RosterImport, SchoolCreate, SchoolUpdate
+from routes.http.deps import PageDiplomat
+from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
 log = logging.getLogger("kitrun.rosters")

@@ -13,13 +13,17 @@ from pydantic import ValidationError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from app.db import SessionDep, autocommit_reads, request_session
-from app.errors import DomainError
-from app.services import campaigns, claim_actions, claim_fast, claim_views, claims
-from app.web import gettext, render
+from app.campaigns import service as campaigns
+from app.claims import actions as claim_actions
+from app.claims import fast as claim_fast
+from app.claims import queries as claim_views
+from app.claims import submit as claims
+from app.core.db import SessionDep, autocommit_reads, request_session
+from app.core.errors import DomainError
 from models.campaigns import CampaignSchool
 from models.claims import ClaimIn
 from models.schools import School
+from routes.http.web import gettext, render
 
 router = APIRouter()
 
@@ -74,7 +78,7 @@ def claim_form(public_id: str, request: Request, session: SessionDep, q: str = "
     campaign = campaigns.by_public_id(session=session, public_id=public_id)
     ctx = _form_context(session, campaign, q)
     return render(
-        request, "claim/form.html", {**ctx, "form": {"fulfilment": "pickup"}, "error": None}
+        request, "student/form.html", {**ctx, "form": {"fulfilment": "pickup"}, "error": None}
     )
 
 
@@ -199,7 +203,7 @@ def _explain(exc: ValidationError, _) -> str:  # noqa: ANN001
 def _again(request, session, campaign, form, message, status):  # noqa: ANN001, ANN202
     ctx = _form_context(session, campaign)
     return render(
-        request, "claim/form.html", {**ctx, "form": form, "error": message}, status_code=status
+        request, "student/form.html", {**ctx, "form": form, "error": message}, status_code=status
     )
 
 
@@ -237,7 +241,7 @@ def status_page(token: str, request: Request, session: SessionDep, msg: str = ""
     """The confirmation and status page, at an unguessable address (the claim's token)."""
     ctx = _status_ctx(token, request, session)
     ctx["msg"] = msg
-    response = render(request, "claim/status.html", ctx)
+    response = render(request, "student/status.html", ctx)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -262,7 +266,7 @@ def _status_again(request, session, token, message, status):  # noqa: ANN001, AN
     session.rollback()
     ctx = _status_ctx(token, request, session)
     ctx["error"] = message
-    return render(request, "claim/status.html", ctx, status_code=status)
+    return render(request, "student/status.html", ctx, status_code=status)
 
 
 @router.post("/s/{token}/verify")

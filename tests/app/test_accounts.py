@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.errors import Conflict, Invalid, TooManyRequests, Unauthorized
-from app.security import hash_password, verify_password
-from app.services import accounts
+from app.accounts import service as accounts
+from app.core.errors import Conflict, Invalid, TooManyRequests, Unauthorized
+from app.core.security import hash_password, verify_password
 from models.base import utcnow
 from models.users import User, UserToken
 from tests.factories import PASSWORD, user

@@ -13,11 +13,15 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import open_async_pool
-from app.errors import Invalid, NotFound, TooManyRequests
-from app.services import campaigns, claim_fast, claim_views, ledger, ratelimit
-from app.services.eligibility import AlreadyClaimed, NotEligible
+from app.campaigns import service as campaigns
+from app.claims import fast as claim_fast
+from app.claims import queries as claim_views
+from app.claims.eligibility import AlreadyClaimed, NotEligible
+from app.core import ratelimit
+from app.core.config import Settings
+from app.core.db import open_async_pool
+from app.core.errors import Invalid, NotFound, TooManyRequests
+from app.inventory import ledger
 from models.base import utcnow
 from models.campaigns import Campaign, PickupSlotCreate
 from models.claims import Claim, ClaimEvent
@@ -256,7 +260,7 @@ def test_a_broken_connection_leaves_the_claim_to_the_session_path(world):
 
 @asynccontextmanager
 async def one_connection(settings: Settings) -> AsyncIterator[AsyncConnectionPool]:
-    """An event-loop pool of one connection (as app.db.open_async_pool's, but never two)."""
+    """An event-loop pool of one connection (as app.core.db.open_async_pool's, but never two)."""
     url = settings.sqlalchemy_url.replace("postgresql+psycopg", "postgresql")
     pool = AsyncConnectionPool(url, min_size=1, max_size=1, kwargs={"autocommit": True}, open=False)
     await pool.open()

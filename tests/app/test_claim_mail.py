@@ -7,8 +7,9 @@ from email.header import decode_header, make_header
 import pytest
 from aiosmtpd.controller import Controller
 
-from app.services import claim_actions, claims
-from app.services.eligibility import NotEligible
+from app.claims import actions as claim_actions
+from app.claims import submit as claims
+from app.claims.eligibility import NotEligible
 from tests.conftest import free_port
 from tests.factories import campaign_setup, claim_in
 

@@ -3,9 +3,11 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import func, select
 
-from app.errors import Conflict, Invalid
-from app.services import campaigns, claim_actions, ledger
-from app.services.eligibility import AlreadyClaimed, NotEligible
+from app.campaigns import service as campaigns
+from app.claims import actions as claim_actions
+from app.claims.eligibility import AlreadyClaimed, NotEligible
+from app.core.errors import Conflict, Invalid
+from app.inventory import ledger
 from models.campaigns import PickupSlotCreate
 from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel
@@ -255,7 +257,7 @@ def test_manual_review_bulk(session, settings):
 
 
 def test_rate_limit_counts_failed_attempts(session, settings, setup):
-    from app.errors import TooManyRequests
+    from app.core.errors import TooManyRequests
 
     for _ in range(10):
         with pytest.raises(NotEligible):

@@ -1,6 +1,6 @@
 import itertools
 
-from app.security import (
+from app.core.security import (
     SHORT_ALPHABET,
     format_short_code,
     new_claim_token,

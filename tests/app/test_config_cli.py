@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from app.config import ConfigError, Settings
+from app.core.config import ConfigError, Settings
 from tests.conftest import ROOT
 
 

@@ -4,9 +4,11 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import func, select, text
 
-from app.errors import Invalid, NotFound
-from app.services import inventory, ledger, stock_views
-from app.services.ledger import OutOfStock
+from app.core.errors import Invalid, NotFound
+from app.inventory import ledger
+from app.inventory import queries as stock_views
+from app.inventory import service as inventory
+from app.inventory.ledger import OutOfStock
 from models.inventory import Lot, StockEntry, StockLevel, StockMovement
 from tests.factories import item, kit, location, move
 

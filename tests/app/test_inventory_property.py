@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from app.errors import DomainError
-from app.services import ledger
+from app.core.errors import DomainError
+from app.inventory import ledger
 from models.inventory import StockLevel
 from tests.factories import item, location, move
 

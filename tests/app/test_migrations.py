@@ -60,8 +60,8 @@ def test_models_match_migrations(tmp_path):
 
 @pytest.mark.parametrize("kind", ["sqlite"])
 def test_sqlite_pragmas(kind, tmp_path):
-    from app.config import Settings
-    from app.db import make_engine
+    from app.core.config import Settings
+    from app.core.db import make_engine
 
     eng = make_engine(Settings(data_dir=tmp_path, secret_key="x"))
     with eng.connect() as conn:

@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import Forbidden, Invalid, NotFound
-from app.security import SHORT_ALPHABET, format_short_code
-from app.services import ledger, pickup, redeem, scan_log, volunteers
-from models.claims import Claim, ClaimEvent, Scan
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.security import SHORT_ALPHABET, format_short_code
+from app.inventory import ledger
+from app.pickup import handover as pickup
+from app.pickup import log as scan_log
+from app.pickup import redeem, volunteers
+from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel, StockMovement
+from models.pickup import Scan
 from tests import pickup_factories as pf
 
 

@@ -1,10 +1,10 @@
-"""app.db.Prepared: a statement compiled once, prepared on PostgreSQL, the same rows on both."""
+"""app.core.db.Prepared: compiled once, prepared on PostgreSQL, the same rows on both."""
 
 from sqlalchemy import String, bindparam, literal_column, select
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import ONE_ROW, Prepared, autocommit_reads, make_engine
+from app.core.config import Settings
+from app.core.db import ONE_ROW, Prepared, autocommit_reads, make_engine
 from models.inventory import Item
 from tests.factories import item
 

@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
-from app.errors import Invalid, NotFound
-from app.services import claims as claims_service
-from app.services import print_jobs, printing
+from app.claims import submit as claims_service
+from app.core.errors import Invalid, NotFound
+from app.printing import jobs as print_jobs
+from app.printing import service as printing
 from models.campaigns import PickupSlot
 from models.claims import Claim, ClaimEvent
 from models.printing import LabelsIn, PrintJob

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import open_async_pool
-from app.services import accounts, pickup, redeem
-from models.claims import Claim, Scan
+from app.accounts import service as accounts
+from app.core.config import Settings
+from app.core.db import open_async_pool
+from app.pickup import handover as pickup
+from app.pickup import redeem
+from models.claims import Claim
 from models.inventory import StockLevel, StockMovement
+from models.pickup import Scan
 from tests import aio
 from tests import pickup_factories as pf
 

@@ -75,7 +75,7 @@ def test_page_figures_and_charts(logged_in, small):
 
 def test_empty_campaign_page(logged_in, small):
     with Session(logged_in.app.state.engine) as s:
-        from app.services import campaigns
+        from app.campaigns import service as campaigns
         from models.campaigns import CampaignCreate
 
         c = campaigns.create_campaign(

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from app.errors import Invalid, NotFound
-from app.services import dashboard, reports
+from app.core.errors import Invalid, NotFound
+from app.dashboard import figures as dashboard
+from app.dashboard import reports
 from models.claims import Claim
 from models.runs import RunStop
 from models.schools import RosterEntry
@@ -91,7 +92,7 @@ def test_stock_runs_and_rate(session, small):
 
 
 def test_empty_campaign_is_zeros(session, small):
-    from app.services import campaigns
+    from app.campaigns import service as campaigns
     from models.campaigns import CampaignCreate
 
     c = campaigns.create_campaign(

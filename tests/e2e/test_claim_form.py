@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from app.db import make_engine
+from app.core.db import make_engine
 from tests.conftest import PHONE, new_page
 from tests.factories import campaign_setup
 

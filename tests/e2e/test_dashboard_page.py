@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from app.db import make_engine
+from app.core.db import make_engine
 from tests import factories as f
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
 from tests.dashboard_factories import small_campaign

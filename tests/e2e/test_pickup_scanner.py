@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from app.db import make_engine
+from app.core.db import make_engine
 from tests import pickup_factories as pf
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, new_page
 from tests.factories import PASSWORD

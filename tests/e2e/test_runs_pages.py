@@ -7,7 +7,7 @@ import os
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from app.db import make_engine
+from app.core.db import make_engine
 from models.claims import Claim
 from models.runs import RunStop
 from tests import factories as f

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 from sqlmodel import Session, func, select
 
-from app.db import make_engine
+from app.core.db import make_engine
 from models.inventory import Item, StockLevel
 from tests.conftest import DESKTOP, new_page
 from tests.factories import PASSWORD, item, kit, location, move, user

@@ -40,5 +40,5 @@ def test_labels_imports_nothing_of_ours_nor_web_or_orm() -> None:
 
 def test_import_checker_sees_forbidden_imports(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import fastapi\nfrom app.db import x\nfrom models.claim import Claim\n")
+    bad.write_text("import fastapi\nfrom app.core.db import x\nfrom models.claim import Claim\n")
     assert _imports(bad) & FORBIDDEN == {"fastapi", "app", "models"}

@@ -3,9 +3,9 @@ from datetime import timedelta
 from fastapi import APIRouter
 from sqlmodel import Session, select
 
-from app.deps import ApiDiplomat
 from models.base import utcnow
 from models.users import UserToken
+from routes.http.deps import ApiDiplomat
 from tests.factories import PASSWORD, api_headers, user
 
 

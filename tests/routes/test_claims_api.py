@@ -55,7 +55,7 @@ def test_bad_claims_get_4xx_in_the_students_language(client):
 def test_claim_form_refusals_show_the_form_again_counted_once(client):
     """On PostgreSQL the form's pickups take the event-loop path (claim_fast.py): a refusal
     there shows the form again with what was typed, counted once against the rate limits."""
-    from app.services import ratelimit
+    from app.core import ratelimit
 
     setup = _setup(client)
     url = f"/claim/{setup['campaign'].public_id}"

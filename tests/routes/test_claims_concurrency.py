@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, func, select
 
-from app.db import make_engine
+from app.core.db import make_engine
 from models.claims import Claim
 from tests.concurrency import burst
 from tests.conftest import LiveServer
@@ -66,7 +66,7 @@ def test_two_hundred_students_fifty_kits(server, settings):
     assert codes == {201: 200}, codes
     statuses = Counter(r.json()["status"] for r in results)
     assert statuses == {"allocated": 50, "waitlisted": 150}, statuses
-    from app.services import claims as claims_service
+    from app.claims import submit as claims_service
 
     with Session(engine) as s:
         assert claims_service.reserved_total(s, kit_id) == 50

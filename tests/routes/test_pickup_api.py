@@ -8,8 +8,9 @@ import qrcode
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.services import accounts
-from models.claims import Claim, Scan
+from app.accounts import service as accounts
+from models.claims import Claim
+from models.pickup import Scan
 from tests import pickup_factories as pf
 from tests.factories import PASSWORD
 
@@ -231,7 +232,7 @@ def test_diplomat_pages(client):
     )
     assert r.status_code == 303
     with Session(client.app.state.engine) as s:
-        from app.services import volunteers
+        from app.pickup import volunteers
 
         assert volunteers.assignments(session=s) == {w.volunteer.id: {w.other_point.id}}
     log = client.get(f"/admin/pickup/scans?point_id={w.point.id}&result=ok")

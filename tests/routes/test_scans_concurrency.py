@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.db import make_engine
-from models.claims import Claim, Scan
+from app.core.db import make_engine
+from models.claims import Claim
 from models.inventory import StockMovement
+from models.pickup import Scan
 from tests import pickup_factories as pf
 from tests.concurrency import burst
 from tests.factories import PASSWORD

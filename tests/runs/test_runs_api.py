@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.routing import evaluate
-from app.services import run_plan
-from models.claims import Claim, ClaimEvent, Scan
+from app.runs import plan as run_plan
+from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel
+from models.pickup import Scan
 from tests import factories as f
 from tests import runs_factories as rf
 

@@ -92,7 +92,7 @@ def test_plan_dispatch_and_drive(client) -> None:  # noqa: ANN001
 def test_time_window_form(client) -> None:  # noqa: ANN001
     from sqlmodel import Session, select
 
-    from app.services import runs as runs_service
+    from app.runs import service as runs_service
     from models.runs import RunStop
     from tests import factories as f
     from tests import runs_factories as rf

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from app.errors import Invalid
-from app.services import rosters
+from app.core.errors import Invalid
+from app.schools import parse as roster_parse
+from app.schools import rosters
 from models.schools import RosterEntry, RosterImport
 from tests.schools_factories import EN_HEADER, ZH_HEADER, roster_csv, school, students
 
@@ -83,7 +84,7 @@ def test_birth_dates_in_the_usual_spellings(session, text, expected):
     ],
 )
 def test_bad_birth_dates_are_rejected_with_the_reason(text, words):
-    day, err = rosters.parse_birth_date(text, today=TODAY)
+    day, err = roster_parse.parse_birth_date(text, today=TODAY)
     assert day is None and words in err.reason
 
 
@@ -185,7 +186,7 @@ def test_progress_is_committed_while_parsing(session, engine):
     seen = []
     real = rosters.parse_roster
 
-    def spy(text, *, today, progress=None, every=rosters.PROGRESS_EVERY):
+    def spy(text, *, today, progress=None, every=roster_parse.PROGRESS_EVERY):
         def watch(line):
             progress(line)
             with Session(engine) as other:
@@ -217,9 +218,9 @@ def test_progress_is_committed_while_parsing(session, engine):
     ],
 )
 def test_normalize_name_matches_spellings(a, b):
-    assert rosters.normalize_name(a) == rosters.normalize_name(b) != ""
+    assert roster_parse.normalize_name(a) == roster_parse.normalize_name(b) != ""
 
 
 def test_normalize_name_keeps_different_names_apart():
-    assert rosters.normalize_name("张三") != rosters.normalize_name("张山")
-    assert rosters.normalize_name("Li Si") != rosters.normalize_name("Li Shi")
+    assert roster_parse.normalize_name("张三") != roster_parse.normalize_name("张山")
+    assert roster_parse.normalize_name("Li Si") != roster_parse.normalize_name("Li Shi")

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.services import rosters
+from app.schools import rosters
 from tests.schools_factories import school
 
 ROSTER = """学号,姓名,出生日期,邮箱

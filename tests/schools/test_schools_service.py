@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from app.errors import Conflict, Invalid
-from app.services import rosters, schools
+from app.core.errors import Conflict, Invalid
+from app.schools import rosters
+from app.schools import service as schools
 from models.schools import RosterEntry, School, SchoolUpdate
 from tests.schools_factories import school
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-28 21:00:00
 The scan log keeps every attempt, so a nonce reused with another code is stored too: the
 (user, nonce) uniqueness that makes retries idempotent now excludes those rows.
 
-On PostgreSQL the winning hand-over runs as one function call (app/services/pickup.py,
+On PostgreSQL the winning hand-over runs as one function call (app/pickup/handover.py,
 `kitrun_hand_over`): row lock and status check of the claim, claim event, audit entry, ledger
 `issue` movement and entry, scan row and, last, the conditional update of the shared level row,
 all inside one statement sent in autocommit, so no lock is held across a round trip.

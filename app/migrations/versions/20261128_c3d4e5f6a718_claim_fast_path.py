@@ -4,7 +4,7 @@ Revision ID: c3d4e5f6a718
 Revises: b7e1c2d3f405
 Create Date: 2026-11-28 22:00:00
 
-`kitrun_submit_claim` (called by app/services/claims.py for roster and manual checks) takes the
+`kitrun_submit_claim` (called by app/claims/submit.py for roster and manual checks) takes the
 claim row as JSON, exactly as the Python path would insert it, and in one statement: takes a
 place in its slot (conditional update; SQLSTATE KR002 when full), reserves a kit first-expired-
 first-out at the claim's location with a conditional update of the level row, or waitlists the

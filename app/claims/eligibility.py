@@ -1,0 +1,294 @@
+"""Eligibility: decide whether a student may claim, and record every reason of the decision."""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, exists, literal_column
+from sqlmodel import Session, select
+
+from app.campaigns import service as campaigns
+from app.core.db import ONE_ROW, Prepared
+from app.core.errors import N_, Conflict, Invalid
+from app.schools import parse as roster_parse
+from app.schools import rosters
+from models.campaigns import Campaign, CampaignSchool, PickupSlot
+from models.claims import DEAD_STATUSES, Claim, ClaimIn
+from models.inventory import Location, LocationKind
+from models.schools import RosterEntry, School
+
+EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+
+
+class NotEligible(Invalid):
+    code = "not_eligible"
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
+def reason(code: str, text: str, **params: object) -> dict:
+    """A decision reason: a stable code and an English message template (translated on show)."""
+    return {"code": code, "text": text, "params": params}
+
+
+@dataclass
+class Decision:
+    """What eligibility found: the student key, the verification state and the reasons."""
+
+    student_key: str
+    verification: str
+    verified: bool
+    is_minor: bool
+    delivery_reason: str | None
+    location_id: int
+    reasons: list[dict] = field(default_factory=list)
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def student_key(school_id: int, student_number: str, email: str) -> str:
+    """The normalised identity of a student within a campaign (the unique constraint's key)."""
+    number = re.sub(r"[\s\-]", "", student_number).upper()
+    if number:
+        return f"{school_id}:{number}"
+    return f"email:{email.strip().lower()}"
+
+
+def _live(campaign_id, key: str):  # noqa: ANN001, ANN202
+    return exists().where(
+        Claim.campaign_id == campaign_id,
+        Claim.student_key == bindparam(key),
+        # literals, as in the partial unique index, so a prepared plan can use that index
+        Claim.status.not_in([literal_column(f"'{s}'") for s in DEAD_STATUSES]),
+    )
+
+
+def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
+    """The rules' one read for the campaign `campaign_id` (a bind or a column of `base`): the
+    school's mode in the campaign, the school, the roster entry with the student number,
+    whether a live claim exists under either possible student key, the chosen pickup point and
+    slot (each None when absent). The names are labelled as `claim_views.holder_answer` reads
+    them."""
+    return (
+        select(
+            CampaignSchool.verification.label("mode"),
+            School.id.label("school_id"),
+            School.name_zh.label("school_zh"),
+            School.name_en.label("school_en"),
+            School.in_district,
+            School.email_domains,
+            RosterEntry.birth_date.label("roster_birth_date"),
+            RosterEntry.name_norm.label("roster_name_norm"),
+            _live(campaign_id, "key_by_number").label("live_by_number"),
+            _live(campaign_id, "key_by_email").label("live_by_email"),
+            Location.kind.label("point_kind"),
+            Location.active.label("point_active"),
+            Location.name_zh.label("point_zh"),
+            Location.name_en.label("point_en"),
+            PickupSlot.location_id.label("slot_location_id"),
+            PickupSlot.starts_at,
+            PickupSlot.ends_at,
+        )
+        .select_from(base)
+        .outerjoin(
+            CampaignSchool,
+            and_(
+                CampaignSchool.campaign_id == campaign_id,
+                CampaignSchool.school_id == bindparam("school_id"),
+            ),
+        )
+        .outerjoin(School, School.id == bindparam("school_id"))
+        .outerjoin(
+            RosterEntry,
+            and_(
+                RosterEntry.school_id == bindparam("school_id"),
+                RosterEntry.student_number == bindparam("number"),
+            ),
+        )
+        .outerjoin(Location, Location.id == bindparam("location_id"))
+        .outerjoin(PickupSlot, PickupSlot.id == bindparam("slot_id"))
+    )
+
+
+@functools.cache
+def _facts() -> Prepared:
+    """The rules' one read, built once."""
+    return Prepared(facts_select(bindparam("campaign_id"), ONE_ROW))
+
+
+def facts_params(data: ClaimIn) -> dict:
+    """The parameters of the rules' read for a claim (all but the campaign)."""
+    return {
+        "school_id": data.school_id,
+        "number": roster_parse.normalize_student_number(data.student_number.strip()),
+        "key_by_number": student_key(data.school_id, data.student_number, ""),
+        "key_by_email": student_key(data.school_id, "", data.email.strip().lower()),
+        "location_id": data.pickup_location_id or -1,
+        "slot_id": data.slot_id or -1,
+    }
+
+
+def facts(session: Session, campaign: Campaign, data: ClaimIn):  # noqa: ANN201
+    """Everything the rules read about a claim, in one statement (see `facts_select`)."""
+    return _facts().one(session, {"campaign_id": campaign.id, **facts_params(data)})
+
+
+def decide(*, session: Session, campaign: Campaign, data: ClaimIn, today: date) -> Decision:
+    """Check a claim against the campaign's rules; raise a 4xx naming the first failed rule."""
+    return rules(
+        campaign,
+        data,
+        facts(session, campaign, data),
+        today,
+        points=lambda: campaigns.pickup_points(session=session),
+    )
+
+
+def rules(
+    campaign: Campaign,
+    data: ClaimIn,
+    f,  # noqa: ANN001
+    today: date,
+    *,
+    points: Callable[[], list[Location]],
+) -> Decision:
+    """The rules themselves, on what `facts` read (no database; `points` lists the pickup
+    points, asked for only when a delivery depends on the distance to them)."""
+    campaigns.ensure_open(campaign)
+    reasons = [reason("campaign_open", N_("The campaign is open."))]
+    if not data.consent:
+        raise Invalid(N_("Please agree to the use of your data for the distribution."))
+    if f.school_id is None or f.mode is None or not f.in_district:
+        raise NotEligible(N_("This school is not part of this campaign."))
+    mode = f.mode
+    reasons.append(
+        reason(
+            "school_eligible",
+            N_("{school} takes part ({mode} check)."),
+            school=f.school_en,
+            mode=mode,
+        )
+    )
+    if data.birth_date > today or data.birth_date.year < today.year - 100:
+        raise Invalid(N_("Check your birth date."))
+    email = data.email.strip().lower()
+    if email and not EMAIL_RE.match(email):
+        raise Invalid(N_("Check your e-mail address."))
+    number = data.student_number.strip()
+    verified = False
+    if mode == "roster":
+        if not number:
+            raise Invalid(N_("Give your student number."))
+        names = [n for n in (data.name_zh, data.name_latin) if n.strip()]
+        entry = SimpleNamespace(birth_date=f.roster_birth_date, name_norm=f.roster_name_norm)
+        if f.roster_birth_date is None or not rosters.entry_matches(entry, data.birth_date, names):
+            raise NotEligible(
+                N_(
+                    "We could not find you on your school's list: check your student number, "
+                    "name and birth date exactly as your school has them."
+                ),
+                code="roster_mismatch",
+            )
+        verified = True
+        reasons.append(reason("roster_match", N_("Found on the school's roster.")))
+    elif mode == "email":
+        if not email:
+            raise Invalid(N_("Give your school e-mail address."))
+        if not _domain_of(f.email_domains, email):
+            raise NotEligible(
+                N_("Use your e-mail address at your school ({domains})."),
+                params={"domains": f.email_domains or "-"},
+                code="email_domain",
+            )
+        reasons.append(
+            reason("email_pending", N_("An e-mail code was sent to the school address."))
+        )
+    else:
+        if not number and not email:
+            raise Invalid(N_("Give your student number or your school e-mail address."))
+        reasons.append(reason("manual_pending", N_("Waiting for review by consular staff.")))
+    key = student_key(data.school_id, number if mode != "email" else "", email)
+    live = f.live_by_number if key == student_key(data.school_id, number, "") else f.live_by_email
+    if live:
+        raise AlreadyClaimed(N_("You have already claimed a kit in this campaign."))
+    reasons.append(reason("first_claim", N_("No earlier claim in this campaign.")))
+    is_minor = age_on(data.birth_date, today) < 18
+    delivery_reason, location_id = _fulfilment(points, campaign, data, f, is_minor, reasons)
+    return Decision(
+        student_key=key,
+        verification=mode,
+        verified=verified,
+        is_minor=is_minor,
+        delivery_reason=delivery_reason,
+        location_id=location_id,
+        reasons=reasons,
+    )
+
+
+def _domain_of(email_domains: str, email: str) -> bool:
+    domain = email.rsplit("@", 1)[-1]
+    domains = [d.strip().lower() for d in (email_domains or "").split(",") if d.strip()]
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _fulfilment(
+    points: Callable[[], list[Location]],
+    campaign: Campaign,
+    data: ClaimIn,
+    f,  # noqa: ANN001
+    is_minor: bool,
+    reasons: list[dict],
+) -> tuple[str | None, int]:
+    if data.fulfilment == "pickup":
+        if f.point_kind != LocationKind.pickup_point or not f.point_active:
+            raise Invalid(N_("Choose a pickup point."))
+        if data.slot_id is not None:
+            campaigns.slot_rules(f.slot_location_id, f.ends_at, data.pickup_location_id)
+        reasons.append(reason("pickup", N_("Pickup at {point}."), point=f.point_en))
+        return None, data.pickup_location_id
+    if campaign.depot_location_id is None:
+        raise Invalid(N_("This campaign has no deliveries; choose a pickup point."))
+    if data.lat is None or data.lon is None or not data.address.strip():
+        raise Invalid(N_("For a delivery give your address and its coordinates."))
+    why = None
+    if campaign.delivery_minors and is_minor:
+        why = "minor"
+    elif campaign.delivery_quarantine and data.quarantine:
+        why = "quarantine"
+    elif campaign.delivery_distance_km:
+        here = (data.lat, data.lon)
+        nearest = min(
+            (haversine_km(here, (p.lat, p.lon)) for p in points() if p.lat is not None),
+            default=math.inf,
+        )
+        if nearest > campaign.delivery_distance_km:
+            why = "distance"
+    if why is None:
+        raise NotEligible(
+            N_(
+                "Delivery is only for minors, students in quarantine and students far from every "
+                "pickup point; choose a pickup point."
+            ),
+            code="delivery_not_allowed",
+        )
+    reasons.append(reason("delivery_allowed", N_("Delivery allowed ({why})."), why=why))
+    return why, campaign.depot_location_id

@@ -1,0 +1,207 @@
+"""Read side of claims: staff lists with filters, detail with history, CSV, the holder's view."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+
+from sqlalchemy import bindparam, func, or_
+from sqlmodel import Session, select
+
+from app.claims import actions as claim_actions
+from app.core.db import Prepared
+from app.core.localtime import to_local
+from app.core.security import format_short_code
+from models.campaigns import Campaign, PickupSlot
+from models.claims import Claim, ClaimEvent
+from models.inventory import Location
+from models.schools import School
+from models.users import User
+
+
+def filtered(
+    *,
+    session: Session,
+    campaign_id: int | None = None,
+    school_id: int | None = None,
+    status: str | None = None,
+    fulfilment: str | None = None,
+    minors: bool | None = None,
+    location_id: int | None = None,
+    q: str | None = None,
+):  # noqa: ANN201
+    """The claims query with the staff filters applied (for lists, CSV and label printing)."""
+    stmt = select(Claim)
+    if campaign_id is not None:
+        stmt = stmt.where(Claim.campaign_id == campaign_id)
+    if school_id is not None:
+        stmt = stmt.where(Claim.school_id == school_id)
+    if status:
+        stmt = stmt.where(Claim.status.in_(status.split(",")))
+    if fulfilment:
+        stmt = stmt.where(Claim.fulfilment == fulfilment)
+    if minors is not None:
+        stmt = stmt.where(Claim.is_minor == minors)
+    if location_id is not None:
+        stmt = stmt.where(Claim.reserved_location_id == location_id)
+    if q:
+        like = f"%{q.strip()}%"
+        code = q.strip().upper().replace("-", "")
+        stmt = stmt.where(
+            or_(
+                Claim.name_latin.ilike(like),
+                Claim.name_zh.like(like),
+                Claim.student_number.ilike(like),
+                Claim.email.ilike(like),
+                Claim.short_code == code,
+            )
+        )
+    return stmt
+
+
+def page(*, session: Session, limit: int = 50, offset: int = 0, **filters) -> tuple[list, int]:
+    stmt = filtered(session=session, **filters)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    rows = session.exec(
+        stmt.order_by(Claim.submitted_at.desc(), Claim.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def lookups(session: Session) -> dict:
+    """Names for ids shown in lists: schools, locations, slots, campaigns."""
+    return {
+        "schools": {s.id: s for s in session.exec(select(School)).all()},
+        "locations": {loc.id: loc for loc in session.exec(select(Location)).all()},
+        "campaigns": {c.id: c for c in session.exec(select(Campaign)).all()},
+    }
+
+
+def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User | None]]:
+    return list(
+        session.exec(
+            select(ClaimEvent, User)
+            .join(User, User.id == ClaimEvent.user_id, isouter=True)
+            .where(ClaimEvent.claim_id == claim_id)
+            .order_by(ClaimEvent.id)
+        ).all()
+    )
+
+
+@functools.cache
+def _names() -> Prepared:
+    return Prepared(
+        select(
+            Campaign.name_zh.label("campaign_zh"),
+            Campaign.name_en.label("campaign_en"),
+            School.name_zh.label("school_zh"),
+            School.name_en.label("school_en"),
+            Location.name_zh.label("point_zh"),
+            Location.name_en.label("point_en"),
+            PickupSlot.starts_at,
+            PickupSlot.ends_at,
+        )
+        .select_from(Campaign)
+        .join(School, School.id == bindparam("school_id"))
+        .outerjoin(Location, Location.id == bindparam("location_id"))
+        .outerjoin(PickupSlot, PickupSlot.id == bindparam("slot_id"))
+        .where(Campaign.id == bindparam("campaign_id"))
+    )
+
+
+def holder_view(*, session: Session, claim: Claim, locale: str, tz: str = "UTC") -> dict:
+    """What the student sees on the status page (and the API gives the token's holder)."""
+    # One read for the names around the claim (campaign, school, pickup point, slot).
+    names = _names().one(
+        session,
+        {
+            "campaign_id": claim.campaign_id,
+            "school_id": claim.school_id,
+            "location_id": claim.pickup_location_id or -1,
+            "slot_id": claim.slot_id or -1,
+        },
+    )
+    position = claim_actions.waitlist_position(session, claim)
+    return holder_answer(claim, names, position, locale=locale, tz=tz)
+
+
+def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -> dict:  # noqa: ANN001
+    """`holder_view` from what it reads: the claim (any object with its columns), the names
+    around it (labelled as `_names` reads them; `eligibility.facts_select` too) and its
+    waitlist position."""
+    zh = locale == "zh_CN"
+    point = (names.point_zh if zh else names.point_en) if names.point_en is not None else None
+    return {
+        "status": claim.status,
+        "short_code": format_short_code(claim.short_code),
+        "token": claim.token,
+        "campaign": names.campaign_zh if zh else names.campaign_en,
+        "school": names.school_zh if zh else names.school_en,
+        "name_latin": claim.name_latin,
+        "fulfilment": claim.fulfilment,
+        "pickup_point": point,
+        "slot": (
+            f"{to_local(names.starts_at, tz):%Y-%m-%d %H:%M}–{to_local(names.ends_at, tz):%H:%M}"
+            if names.starts_at is not None
+            else None
+        ),
+        "waitlist_position": position,
+        "reasons": claim.reasons,
+        "submitted_at": claim.submitted_at,
+        "handed_over_at": claim.handed_over_at,
+    }
+
+
+def to_csv(*, session: Session, **filters) -> bytes:
+    stmt = filtered(session=session, **filters).order_by(Claim.id)
+    look = lookups(session)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        [
+            "id",
+            "campaign",
+            "school",
+            "status",
+            "short_code",
+            "name_zh",
+            "name_latin",
+            "student_number",
+            "email",
+            "birth_date",
+            "minor",
+            "phone",
+            "wechat",
+            "fulfilment",
+            "location",
+            "address",
+            "submitted_at_utc",
+            "handed_over_at_utc",
+        ]
+    )
+    for c in session.exec(stmt).all():
+        loc = look["locations"].get(c.reserved_location_id)
+        w.writerow(
+            [
+                c.id,
+                look["campaigns"][c.campaign_id].name_en,
+                look["schools"][c.school_id].name_en,
+                c.status,
+                format_short_code(c.short_code),
+                c.name_zh,
+                c.name_latin,
+                c.student_number,
+                c.email or "",
+                c.birth_date,
+                "yes" if c.is_minor else "no",
+                c.phone,
+                c.wechat,
+                c.fulfilment,
+                loc.name_en if loc else "",
+                c.address,
+                c.submitted_at.isoformat(),
+                c.handed_over_at.isoformat() if c.handed_over_at else "",
+            ]
+        )
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -1,0 +1,139 @@
+"""Background label prints: a job row with progress, the PDF in the data dir, then claims ready."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.errors import N_, Conflict, DomainError, Invalid, NotFound
+from app.printing import service as printing
+from models.base import utcnow
+from models.printing import LabelsIn, PrintJob
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.25  # at most this often a committed progress update
+
+N_("pending")
+N_("running")
+N_("done")
+N_("failed")
+
+
+def prints_dir(settings: Settings) -> Path:
+    """Where finished print jobs keep their PDFs."""
+    return settings.data_dir / "prints"
+
+
+def create_job(
+    *, session: Session, settings: Settings, data: LabelsIn, user_id: int | None
+) -> PrintJob:
+    """Check a label print and record it as a pending job (the caller starts run_job)."""
+    printing.sheet_format(data.format, data.start_position)
+    total = printing.count(session=session, sel=data)
+    if total == 0:
+        raise Invalid(N_("No claims match this selection: there is nothing to print."))
+    job = PrintJob(user_id=user_id, kind="labels", params=data.model_dump(), total=total)
+    session.add(job)
+    session.commit()  # no refresh: the job's own session must find the write lock free
+    return job
+
+
+def get_job(*, session: Session, job_id: int) -> PrintJob:
+    """A print job (404 when unknown)."""
+    job = session.get(PrintJob, job_id)
+    if job is None:
+        raise NotFound(N_("No print job with id {id}."), params={"id": job_id})
+    return job
+
+
+def job_file(*, session: Session, settings: Settings, job_id: int) -> Path:
+    """The PDF of a finished job (409 while it is still running or when it failed)."""
+    job = get_job(session=session, job_id=job_id)
+    if job.status != "done" or not job.file_path:
+        raise Conflict(
+            N_("The print job is {status}: there is no file to download yet."),
+            params={"status": job.status},
+        )
+    path = prints_dir(settings) / job.file_path
+    if not path.is_file():
+        raise NotFound(
+            N_("The file of print job {id} is gone; print again."), params={"id": job_id}
+        )
+    return path
+
+
+def _set(session: Session, job_id: int, **values: Any) -> None:
+    session.execute(update(PrintJob).where(PrintJob.id == job_id).values(**values))
+    session.commit()
+
+
+def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
+    """Render a pending job's labels into the data dir with progress, then mark claims ready."""
+    with Session(engine, expire_on_commit=False) as session:
+        job = get_job(session=session, job_id=job_id)
+        if job.status != "pending":
+            raise Conflict(N_("The print job has already started."))
+        data = LabelsIn(**job.params)
+        _set(session, job_id, status="running")
+        folder = prints_dir(settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"labels-{job_id}-{data.format}.pdf"
+        tmp = folder / f".{name}.part"
+        try:
+            ids, items = printing.collect(session=session, settings=settings, sel=data)
+            session.commit()  # end the read before the long render
+            _set(session, job_id, total=len(items))
+            last = [time.monotonic()]
+
+            def progress(done: int, total: int) -> None:
+                now = time.monotonic()
+                if done < total and now - last[0] < PROGRESS_EVERY_S:
+                    return
+                last[0] = now
+                _set(session, job_id, done=done)
+
+            with open(tmp, "wb") as out:
+                printing.render(
+                    items,
+                    settings=settings,
+                    format_id=data.format,
+                    start_position=data.start_position,
+                    out=out,
+                    progress=progress,
+                )
+            os.replace(tmp, folder / name)
+            printing.mark_ready(session=session, claim_ids=ids, user_id=job.user_id)
+            _set(
+                session,
+                job_id,
+                status="done",
+                done=len(items),
+                file_path=name,
+                message="",
+                finished_at=utcnow(),
+            )
+        except DomainError as exc:
+            session.rollback()
+            tmp.unlink(missing_ok=True)
+            _set(session, job_id, status="failed", message=exc.message[:500], finished_at=utcnow())
+        except Exception:
+            log.exception("print job %s stopped", job_id)
+            session.rollback()
+            tmp.unlink(missing_ok=True)
+            _set(
+                session,
+                job_id,
+                status="failed",
+                message=N_("The print stopped unexpectedly; no claim was marked ready."),
+                finished_at=utcnow(),
+            )
+        session.expire_all()
+        return get_job(session=session, job_id=job_id)

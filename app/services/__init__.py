@@ -1,1 +1,0 @@
-"""Domain services: every business rule, one module per domain; no FastAPI here."""

@@ -1,0 +1,145 @@
+"""Server-rendered pages: the Jinja2 environment, per-request language, CSRF and rendering."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
+
+from app.core.i18n import LANGUAGE_NAMES, LOCALES, translations
+
+# the templates are package data of `app` (grouped by domain, as app/<domain>/ is)
+TEMPLATE_DIR = Path(str(files("app") / "templates"))
+CSRF_COOKIE = "kitrun_csrf"
+SESSION_COOKIE = "kitrun_session"
+LANG_COOKIE = "kitrun_lang"
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+)
+templates.env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+
+
+@pass_context
+def _name(ctx, obj: Any, field: str = "name") -> str:  # noqa: ANN001
+    """The Chinese or English name of a thing (object or dict), by the page's language."""
+    suffix = "zh" if ctx.get("locale") == "zh_CN" else "en"
+    key = f"{field}_{suffix}"
+    value = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return value or ""
+
+
+templates.env.globals["name"] = _name
+
+
+@pass_context
+def _local(ctx, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:  # noqa: ANN001
+    """A UTC datetime shown in the district's local time (KITRUN_TIMEZONE)."""
+    from app.core.localtime import to_local
+
+    request = ctx.get("request")
+    tz = request.app.state.settings.timezone if request is not None else "UTC"
+    local = to_local(value, tz)
+    return local.strftime(fmt) if local else ""
+
+
+templates.env.filters["local"] = _local
+
+
+@pass_context
+def _reason(ctx, r: dict) -> str:  # noqa: ANN001
+    """A recorded decision reason in the page's language (its parameters translated too)."""
+    _ = ctx["gettext"]
+    params = {k: _(v) if isinstance(v, str) and v else v for k, v in r.get("params", {}).items()}
+    return str(_(r.get("text", ""))).format(**params)
+
+
+templates.env.globals["reason_text"] = _reason
+templates.env.globals["LOCALES"] = LOCALES
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.newstyle_gettext = True
+
+
+def gettext(request: Request):  # noqa: ANN201
+    return translations(getattr(request.state, "locale", "zh_CN")).gettext
+
+
+def _newstyle(gettext_fn, ngettext_fn):  # noqa: ANN001, ANN202
+    """Jinja's new-style gettext: keyword arguments are formatted in, with autoescaping."""
+
+    def gettext_(message: str, **kwargs: Any) -> str:
+        rv = gettext_fn(message)
+        rv = Markup(rv) if templates.env.autoescape else rv
+        return rv % kwargs if kwargs else rv
+
+    def ngettext_(singular: str, plural: str, num: int, **kwargs: Any) -> str:
+        kwargs.setdefault("num", num)
+        rv = ngettext_fn(singular, plural, num)
+        rv = Markup(rv) if templates.env.autoescape else rv
+        return rv % kwargs
+
+    return gettext_, ngettext_
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the request's language, user and CSRF token."""
+    tr = translations(request.state.locale)
+    gettext_, ngettext_ = _newstyle(tr.gettext, tr.ngettext)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx: dict[str, Any] = {
+        "request": request,
+        "_": gettext_,
+        "gettext": gettext_,
+        "ngettext": ngettext_,
+        "locale": request.state.locale,
+        "html_lang": "zh-CN" if request.state.locale == "zh_CN" else "en",
+        "user": getattr(request.state, "user", None),
+        "csrf_token": request.state.csrf_token,
+        "here": quote(here, safe="/?=&"),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+# The diplomat's navigation and landing tiles; each capability adds its entry here.
+ADMIN_NAV: list[tuple[str, str]] = [
+    ("/admin/dashboard", "Dashboard"),
+    ("/admin/campaigns", "Campaigns"),
+    ("/admin/claims", "Claims"),
+    ("/admin/stock", "Stock"),
+    ("/admin/items", "Items"),
+    ("/admin/locations", "Locations"),
+    ("/admin/schools", "Schools"),
+    ("/admin/pickup", "Pickup"),
+    ("/admin/runs", "Delivery runs"),
+    ("/admin/labels", "Labels"),
+]
+ADMIN_TILES: list[tuple[str, str, str]] = [
+    ("/admin/dashboard", "Dashboard", "Where the campaign stands: figures, charts, daily reports"),
+    ("/admin/campaigns", "Campaigns", "Rounds, eligible schools, claim form links"),
+    ("/admin/claims", "Claims", "Review, approve or reject; why each claim was decided"),
+    ("/admin/slots", "Pickup slots", "Opening slots and capacity at each pickup point"),
+    ("/admin/stock", "Stock", "Levels, expiry and low-stock warnings, receive and assemble"),
+    ("/admin/items", "Items", "Masks, sanitizer, wipes, guides and kit recipes"),
+    ("/admin/locations", "Locations", "Warehouse, pickup points and vehicles"),
+    ("/admin/schools", "Schools", "Schools, e-mail domains and student rosters"),
+    ("/admin/pickup", "Pickup", "Volunteers at points, scan log, offline conflicts, undo"),
+    ("/admin/audit", "Audit trail", "Who changed what and when, before and after"),
+    ("/admin/runs", "Delivery runs", "Plan routes for the cars, adjust, dispatch, print, follow"),
+    ("/admin/labels", "Labels", "Print kit labels on A4, Letter or thermal label sheets"),
+]
+templates.env.globals["admin_nav"] = ADMIN_NAV
+templates.env.globals["admin_tiles"] = ADMIN_TILES
