@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated
+from dataclasses import dataclass
 
 import psycopg
-from fastapi import Depends, Request
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event, literal, select
@@ -156,32 +155,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session per request.
+@dataclass(frozen=True)
+class Database:
+    """What work reaches the database with: the engine, the settings and, on PostgreSQL, the
+    event-loop pool (None on SQLite, or before the app's lifespan opened it)."""
 
-    An async dependency on purpose: its close (a ROLLBACK, never a wait) runs on the event loop,
-    so a finished request gives its connection back even when every worker thread is busy
-    waiting for one; a sync teardown would need a free thread and could deadlock under load.
-    """
-    session = request_session(request)
-    try:
-        yield session
-    finally:
-        session.close()
+    engine: Engine
+    settings: Settings
+    pool: AsyncConnectionPool | None = None
 
-
-def request_session(request: Request) -> Session:
-    """A new session for a request (the caller closes it: `with request_session(request)`).
-
-    For endpoints whose fast path needs none (the scan and claim endpoints on PostgreSQL): they
-    open one only when they fall back to it, in the worker thread that uses it.
-    """
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    # services reached through hooks (e.g. waitlist mail) find the settings here
-    session.info["kitrun_settings"] = request.app.state.settings
-    return session
-
-
-# scope="function": the session closes as soon as the endpoint returns, before the response is
-# serialised (which may need a worker thread), so a connection never waits on a busy thread pool.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+    def session(self) -> Session:
+        """A new session (the caller closes it: `with db.session() as session`)."""
+        session = Session(self.engine, expire_on_commit=False)
+        # services reached through hooks (e.g. waitlist mail) find the settings here
+        session.info["kitrun_settings"] = self.settings
+        return session

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.config import Settings
+from app.core.db import write_intent
 from app.core.errors import N_, Conflict, DomainError, Invalid, NotFound
 from app.printing import service as printing
 from models.base import utcnow
@@ -137,3 +138,9 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
             )
         session.expire_all()
         return get_job(session=session, job_id=job_id)
+
+
+def run_in_background(engine: Engine, settings: Settings, job_id: int) -> None:
+    """Run a print job after the response: outside the request, its writes take the lock."""
+    write_intent.set(True)
+    run_job(engine=engine, settings=settings, job_id=job_id)

@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Request
 
 from app.accounts import service as accounts
-from app.core.db import SessionDep
 from models.users import TokenRequest, TokenResponse, UserPublic
 from routes.http.deps import ApiUser, bearer_token
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["auth"])
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 from sqlmodel import select
 
 from app.campaigns import service as campaigns
-from app.core.db import SessionDep
 from models.base import Page
 from models.campaigns import (
     Campaign,
@@ -19,6 +18,7 @@ from models.campaigns import (
 )
 from models.inventory import LocationPublic
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["campaigns"])
 

@@ -10,10 +10,11 @@ from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
 from app.claims import submit as claims
-from app.core.db import SessionDep, autocommit_reads, request_session
+from app.core.db import autocommit_reads
 from models.base import Page
 from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep, request_session
 
 router = APIRouter(tags=["claims"])
 

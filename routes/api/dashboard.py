@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.audit import trail as audit
-from app.core.db import SessionDep
 from app.core.i18n import translations
 from app.dashboard import figures as dashboard
 from app.dashboard import reports
 from models.base import Page
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["dashboard"])
 

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.db import SessionDep
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["health"])
 

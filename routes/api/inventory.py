@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.core.db import SessionDep
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
 from models.base import Page
@@ -30,6 +29,7 @@ from models.inventory import (
     RecipeLinePublic,
 )
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["stock"])
 Limit = Annotated[int, Query(ge=1, le=500)]

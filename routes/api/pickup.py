@@ -8,13 +8,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.core import security
-from app.core.db import SessionDep, request_session
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
 from app.pickup import redeem, volunteers
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
 from routes.http.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
+from routes.http.session import SessionDep, request_session
 from routes.http.web import CSRF_COOKIE, SESSION_COOKIE, gettext
 
 router = APIRouter(tags=["pickup"])

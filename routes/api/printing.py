@@ -4,36 +4,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy.engine import Engine
 
-from app.core.config import Settings
-from app.core.db import SessionDep, write_intent
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
 from models.printing import LabelsIn, PrintJob, PrintJobPublic
 from routes.http.deps import ApiDiplomat
+from routes.http.responses import pdf_response
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["printing"])
-
-
-def run_in_background(engine: Engine, settings: Settings, job_id: int) -> None:
-    """Run a print job after the response: outside the request, its writes take the lock."""
-    write_intent.set(True)
-    print_jobs.run_job(engine=engine, settings=settings, job_id=job_id)
 
 
 def job_public(job: PrintJob, prefix: str = "/api/v1") -> PrintJobPublic:
     """A job with the URL of its file once it is done."""
     url = f"{prefix}/print-jobs/{job.id}/file" if job.status == "done" else None
     return PrintJobPublic(**job.model_dump(), file_url=url)
-
-
-def pdf_response(pdf: bytes, filename: str, count: int | None = None) -> Response:
-    """A PDF as an attachment (with the label count when known)."""
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if count is not None:
-        headers["X-Label-Count"] = str(count)
-    return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 @router.post(
@@ -58,7 +43,9 @@ def print_labels(
     printing.sheet_format(data.format, data.start_position)
     if printing.in_background(settings, printing.count(session=session, sel=data)):
         job = print_jobs.create_job(session=session, settings=settings, data=data, user_id=user.id)
-        background.add_task(run_in_background, request.app.state.engine, settings, job.id)
+        background.add_task(
+            print_jobs.run_in_background, request.app.state.engine, settings, job.id
+        )
         return JSONResponse(
             job_public(job).model_dump(mode="json"),
             status_code=202,

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.core.db import SessionDep
 from app.runs import delivery as run_delivery
 from app.runs import plan as run_plan
 from app.runs import service as runs
@@ -24,6 +23,7 @@ from models.runs import (
     WindowIn,
 )
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["runs"])
 Limit = Annotated[int, Query(ge=1, le=500)]

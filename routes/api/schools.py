@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from app.core import csv_in, ratelimit
-from app.core.db import SessionDep
 from app.core.errors import N_, Invalid, TooManyRequests
 from app.schools import rosters
 from app.schools import service as schools
@@ -20,6 +19,7 @@ from models.schools import (
     SchoolUpdate,
 )
 from routes.http.deps import ApiDiplomat
+from routes.http.session import SessionDep
 
 router = APIRouter(tags=["schools"])
 public_router = APIRouter(tags=["public"])

@@ -7,9 +7,10 @@ from fastapi import Depends, Request
 
 from app.accounts import service as accounts
 from app.core import security
-from app.core.db import SessionDep, autocommit_reads, write_intent
+from app.core.db import autocommit_reads, write_intent
 from app.core.errors import N_, Forbidden, Unauthorized
 from models.users import Role, User
+from routes.http.session import SessionDep
 from routes.http.web import CSRF_COOKIE, SESSION_COOKIE
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

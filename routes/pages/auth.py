@@ -7,9 +7,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import service as accounts
-from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.i18n import LOCALES
+from routes.http.session import SessionDep
 from routes.http.web import LANG_COOKIE, SESSION_COOKIE, gettext, render
 
 router = APIRouter()

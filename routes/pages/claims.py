@@ -10,7 +10,6 @@ from sqlmodel import select
 from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import queries as claim_views
-from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.localtime import from_form
 from models.campaigns import (
@@ -24,6 +23,7 @@ from models.claims import Claim
 from models.inventory import Item, Location
 from models.schools import School
 from routes.http.deps import PageDiplomat
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")

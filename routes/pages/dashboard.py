@@ -9,13 +9,13 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from app.audit import trail as audit
-from app.core.db import SessionDep
 from app.core.errors import N_, DomainError, Invalid
 from app.dashboard import charts
 from app.dashboard import figures as dashboard
 from app.pickup.log import day_bounds, zone
 from models.users import User
 from routes.http.deps import PageDiplomat
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")

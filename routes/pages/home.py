@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.core.db import SessionDep
 from app.pickup import volunteers
 from routes.http.deps import OptionalPageUser, PageDiplomat, PageUser
+from routes.http.session import SessionDep
 from routes.http.web import render
 
 router = APIRouter()

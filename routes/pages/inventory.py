@@ -7,7 +7,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import select
 
-from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
@@ -23,6 +22,7 @@ from models.inventory import (
     RecipeLineIn,
 )
 from routes.http.deps import PageDiplomat
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")

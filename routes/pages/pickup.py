@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from app.core.db import SessionDep
 from app.core.errors import N_, DomainError, NotFound
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
@@ -18,6 +17,7 @@ from models.claims import Claim
 from models.inventory import Location
 from models.users import User
 from routes.http.deps import PageDiplomat, PageUser
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter()

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 import labels
-from app.core.db import SessionDep
 from app.core.errors import N_, DomainError
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
@@ -17,8 +16,9 @@ from models.inventory import Location, LocationKind
 from models.printing import LabelsIn
 from models.runs import Run
 from models.schools import School
-from routes.api.printing import pdf_response, run_in_background
 from routes.http.deps import PageDiplomat
+from routes.http.responses import pdf_response
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
@@ -163,7 +163,9 @@ def labels_print(
             job = print_jobs.create_job(
                 session=session, settings=settings, data=data, user_id=user.id
             )
-            background.add_task(run_in_background, request.app.state.engine, settings, job.id)
+            background.add_task(
+                print_jobs.run_in_background, request.app.state.engine, settings, job.id
+            )
             return RedirectResponse(f"/admin/print-jobs/{job.id}", status_code=303)
         pdf, n = printing.print_labels(
             session=session, settings=settings, data=data, user_id=user.id

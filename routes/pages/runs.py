@@ -10,7 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from app.core.db import SessionDep
 from app.core.errors import N_, DomainError, Invalid
 from app.pickup import handover as pickup
 from app.pickup import redeem
@@ -21,6 +20,7 @@ from app.runs import views as run_views
 from models.inventory import Location
 from models.schools import School
 from routes.http.deps import PageDiplomat, PageUser
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter()

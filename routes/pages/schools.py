@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.core import csv_in
-from app.core.db import SessionDep
 from app.core.errors import N_, DomainError, Invalid
 from app.schools import rosters
 from app.schools import service as schools
 from models.schools import RosterImport, SchoolCreate, SchoolUpdate
 from routes.http.deps import PageDiplomat
+from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")

@@ -18,11 +18,12 @@ from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
 from app.claims import submit as claims
-from app.core.db import SessionDep, autocommit_reads, request_session
+from app.core.db import autocommit_reads
 from app.core.errors import DomainError
 from models.campaigns import CampaignSchool
 from models.claims import ClaimIn
 from models.schools import School
+from routes.http.session import SessionDep, request_session
 from routes.http.web import gettext, render
 
 router = APIRouter()
