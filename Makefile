@@ -1,4 +1,5 @@
-# kitrun: `make run` serves the app with SQLite and demo data; `make test` runs every test.
+# kitrun: `make run` serves the app with SQLite and demo data; `make test` runs every test,
+# `make test-fast` all but the slow (live-server load and race) and browser tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: install run test lint format extract-messages update-messages compile-messages clean bench
+.PHONY: install run test test-fast lint format extract-messages update-messages compile-messages clean bench
 
 install: $(STAMP) $(NPM_STAMP) compile-messages
 
@@ -40,6 +41,9 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,10 +11,12 @@ from app.accounts import service as accounts
 from app.campaigns import service as campaigns
 from app.inventory import service as inventory
 from app.pickup import volunteers
+from app.schools import rosters
 from app.schools import service as schools
 from models.base import utcnow
 from models.campaigns import Campaign, CampaignCreate, CampaignSchoolIn, PickupSlotCreate
 from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn
+from models.schools import School, SchoolCreate
 from models.users import User
 
 ITEMS = [
@@ -53,7 +55,7 @@ def seed(*, session: Session) -> list[tuple[str, str, str]]:
 
 def seed_campaign(*, session: Session, stock: dict) -> Campaign:
     """The demo schools and rosters, an open campaign, and pickup slots for the next days."""
-    made = schools.seed_schools(session=session)
+    made = seed_schools(session=session)
     modes = ["roster", "roster", "roster", "email", "manual"]
     now = utcnow()
     campaign = campaigns.create_campaign(
@@ -221,3 +223,67 @@ def seed_stock(*, session: Session, user_id: int | None) -> dict:
             ),
         )
     return {"warehouse": wh, "points": points, "kit": kit, "items": items}
+
+
+# ---------------------------------------------------------------- schools and rosters
+
+DEMO_SCHOOLS = [
+    # zh, en, city, lat, lon, domains, in district, student-number prefix
+    ("巴黎萨克雷大学", "Université Paris-Saclay", "Orsay", 48.7117, 2.1700,
+     "universite-paris-saclay.fr", True, "PS"),
+    ("里昂中央理工学院", "École Centrale de Lyon", "Écully", 45.7835, 4.7658,
+     "ec-lyon.fr", True, "ECL"),
+    ("巴黎国际学校", "École Internationale de Paris", "Paris", 48.8566, 2.2923,
+     "eip-paris.fr", True, "EIP"),
+    ("索邦大学", "Sorbonne Université", "Paris", 48.8473, 2.3569,
+     "sorbonne-universite.fr, etu.sorbonne-universite.fr", True, "SU"),
+    ("蒙彼利埃大学", "Université de Montpellier", "Montpellier", 43.6318, 3.8612,
+     "umontpellier.fr", False, "UM"),
+]  # fmt: skip
+DEMO_STUDENTS = [
+    # pinyin name, Chinese name, birth date
+    ("Zhang San", "张三", date(2001, 3, 5)),
+    ("Li Si", "李四", date(2000, 11, 23)),
+    ("Wang Wu", "王五", date(2002, 7, 14)),
+    ("Zhao Liu", "赵六", date(1999, 1, 30)),
+    ("Chen Jing", "陈静", date(2003, 5, 9)),
+    ("Liu Yang", "刘洋", date(2001, 9, 18)),
+    ("Yang Xue", "杨雪", date(2009, 2, 11)),
+    ("Huang Lei", "黄磊", date(2010, 6, 2)),
+    ("Zhou Min", "周敏", date(2008, 12, 24)),
+    ("Wu Hao", "吴昊", date(2011, 4, 17)),
+]
+
+
+def seed_schools(*, session: Session) -> list[School]:
+    """Five schools in France, ten students on each roster (minors at the boarding school)."""
+    made = []
+    for i, (zh, en, city, lat, lon, domains, district, prefix) in enumerate(DEMO_SCHOOLS):
+        school = schools.create_school(
+            session=session,
+            data=SchoolCreate(
+                name_zh=zh,
+                name_en=en,
+                city=city,
+                lat=lat,
+                lon=lon,
+                email_domains=domains,
+                in_district=district,
+            ),
+        )
+        domain = schools.domains_of(school)[-1]
+        lines = ["学号,姓名,出生日期,邮箱"]
+        for j, (pinyin, hanzi, born) in enumerate(DEMO_STUDENTS):
+            name = hanzi if j % 2 else pinyin  # rosters hold either the Chinese or passport name
+            if prefix != "EIP" and born > date(2005, 1, 1):
+                born = born.replace(year=2001 + j % 4)  # minors go to the boarding school
+            mail = f"{pinyin.lower().replace(' ', '.')}{i}@{domain}"
+            lines.append(f"{prefix}{2024000 + j},{name},{born.isoformat()},{mail}")
+        rosters.import_roster(
+            session=session,
+            school_id=school.id,
+            data="\n".join(lines).encode(),
+            filename=f"demo-{prefix.lower()}.csv",
+        )
+        made.append(school)
+    return made

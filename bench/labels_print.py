@@ -34,7 +34,7 @@ def main() -> None:
     from app.printing import jobs as print_jobs
     from models.claims import Claim
     from models.printing import LabelsIn
-    from tests import pickup_factories as pf
+    from tests.pickup import factories as pf
 
     tmp = Path(tempfile.mkdtemp(prefix="kitrun-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'kitrun.db'}"

@@ -59,7 +59,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     from app.core.config import Settings
     from app.main import create_app
     from tests import factories as f
-    from tests import runs_factories as rf
+    from tests.runs import factories as rf
 
     settings = Settings(database_url=url, secret_key="bench-secret")
     app = create_app(settings)

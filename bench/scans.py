@@ -7,8 +7,10 @@ Creates a fresh PostgreSQL database, migrates it, seeds allocated claims, starts
 `kitrun serve --workers 2`, then runs the same closed-loop load (each volunteer sends its next
 request when the last one answered) against POST /api/v1/scans with distinct codes and against
 GET /healthz (which also queries the database). Client processes run the threads so the load
-generator is not one GIL. It does this in --rounds rounds (default 3), /healthz then scans
-back to back, and prints each round with the CPU per request of the server processes, their
+generator is not one GIL. It does this in --rounds rounds (default 3), /healthz, scans that hand
+a kit over, then refused scans (codes of kits handed over before, each scan with a new nonce:
+answered `already_handed_over` and logged, as when phones race) back to back, and prints each
+round with the CPU per request of the server processes, their
 PostgreSQL backends and the load generator, then the median ratio. The database is dropped at
 the end.
 """
@@ -40,8 +42,11 @@ from bench.harness import (  # noqa: E402
 )
 
 
-def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[str]]:
-    """A kit at a point, `claims` allocated claims and `volunteers` volunteers with API tokens."""
+def seed(
+    url: str, claims: int, volunteers: int, handed: int = 2000
+) -> tuple[int, list[str], list[str], list[str]]:
+    """A kit at a point, `claims` allocated claims, `handed` claims already handed over there
+    and `volunteers` volunteers with API tokens."""
     from sqlalchemy import insert
     from sqlmodel import Session
 
@@ -125,8 +130,22 @@ def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[s
             }
             for i, t in enumerate(tokens)
         ]
-        for i in range(0, len(rows), 5000):
-            s.execute(insert(Claim), rows[i : i + 5000])
+        handed_tokens = [new_claim_token() for _ in range(handed)]
+        handed_rows = [
+            {
+                **rows[0],
+                "student_key": f"bench-handed-{i}",
+                "status": "handed_over",
+                "token": t,
+                "short_code": new_short_code(),
+                "handed_over_at": now,
+                "handed_over_location_id": point.id,
+            }
+            for i, t in enumerate(handed_tokens)
+        ]
+        for batch in (rows, handed_rows):
+            for i in range(0, len(batch), 5000):
+                s.execute(insert(Claim), batch[i : i + 5000])
         s.commit()
         api_tokens = []
         for i in range(volunteers):
@@ -137,7 +156,7 @@ def seed(url: str, claims: int, volunteers: int) -> tuple[int, list[str], list[s
             raw, _ = accounts.issue_token(session=s, user=u, kind="api", days=1)
             api_tokens.append(raw)
     engine.dispose()
-    return point.id, tokens, api_tokens
+    return point.id, tokens, handed_tokens, api_tokens
 
 
 def scan_request(c: httpx.Client, codes: list, i: int, job: dict) -> str:
@@ -167,9 +186,9 @@ def main() -> None:
 
     with fresh_database(args.postgres) as (url, env):
         print(f"seeding {args.claims} claims and {args.volunteers} volunteers …", flush=True)
-        point_id, tokens, api_tokens = seed(url, args.claims, args.volunteers)
+        point_id, tokens, handed, api_tokens = seed(url, args.claims, args.volunteers)
         per = len(tokens) // args.volunteers // args.rounds
-        rounds = []
+        rounds, refused_rounds = [], []
         with serve(env, args.workers) as base:
             for n in range(args.rounds):
                 # each round scans codes not scanned before
@@ -186,7 +205,12 @@ def main() -> None:
                     trivial = closed_loop(base, healthz_request, *common)
                 with CpuMeter(base, url) as scans_cpu:
                     scans = closed_loop(base, scan_request, *common)
+                # refusals: every volunteer cycles through kits handed over before
+                again = [(headers, handed[i::7] * 200) for i, (headers, _) in enumerate(clients)]
+                with CpuMeter(base, url) as refused_cpu:
+                    refused = closed_loop(base, scan_request, again, *common[1:])
                 rounds.append((trivial, trivial_cpu, scans, scans_cpu))
+                refused_rounds.append((trivial, trivial_cpu, refused, refused_cpu))
         check = kitrun(env, "stock", "check")
 
     print(
@@ -195,6 +219,14 @@ def main() -> None:
         "host); CPU per request: server processes, their PostgreSQL backends, load generator"
     )
     report_rounds("GET /healthz", "POST /api/v1/scans", rounds, target_ratio=0.6, target_p99_ms=200)
+    print("\nrefused scans (already handed over), against the same rounds' /healthz:")
+    report_rounds(
+        "GET /healthz",
+        "POST /api/v1/scans (refused)",
+        refused_rounds,
+        target_ratio=0.6,
+        target_p99_ms=200,
+    )
     print("stock check:", check.stdout.strip() or check.stderr.strip())
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.audit import trail as audit
 from app.core import ratelimit, security
-from app.core.errors import N_, Conflict, Invalid, TooManyRequests, Unauthorized
+from app.core.errors import N_, Conflict, CsrfFailed, Invalid, TooManyRequests, Unauthorized
 from models.base import utcnow
 from models.users import Role, User, UserToken
 
@@ -159,3 +159,35 @@ def revoke_token(*, session: Session, raw: str) -> None:
         tok.revoked_at = utcnow()
         session.add(tok)
         session.commit()
+
+
+AUTH_REQUIRED = N_(
+    "Authentication required: send 'Authorization: Bearer <token>' (from POST /api/v1/auth/token)."
+)
+API_CSRF_MISSING = N_("Cookie-authenticated API calls need the X-CSRF-Token header.")
+
+
+def bearer_refusal(*, session: Session, raw: str) -> Unauthorized:
+    """The 401 for a bearer token that is not (or no longer) valid, saying which."""
+    state = token_state(session=session, raw=raw, kind="api")
+    reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
+    return Unauthorized(
+        f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
+        code=f"token_{state}",
+    )
+
+
+def api_caller(*, session: Session, bearer: str | None, cookie: str | None, csrf_ok: bool) -> User:
+    """The API's caller: the owner of a bearer token, or of the page's session cookie when the
+    write carries its CSRF header (`csrf_ok`); 401 or 403 saying what is missing."""
+    if bearer:
+        user = user_for_token(session=session, raw=bearer, kind="api")
+        if user is None:
+            raise bearer_refusal(session=session, raw=bearer)
+        return user
+    user = user_for_token(session=session, raw=cookie, kind="session") if cookie else None
+    if user is None:
+        raise Unauthorized(AUTH_REQUIRED)
+    if not csrf_ok:
+        raise CsrfFailed(API_CSRF_MISSING)
+    return user

@@ -132,6 +132,16 @@ def get_campaign(*, session: Session, campaign_id: int) -> Campaign:
     return campaign
 
 
+def newest_first(*, session: Session) -> list[Campaign]:
+    """Every campaign, the newest (highest id) first."""
+    return list(session.exec(select(Campaign).order_by(Campaign.id.desc())).all())
+
+
+def newest_id(*, session: Session) -> int | None:
+    """The id of the newest campaign, None when there is none."""
+    return session.exec(select(Campaign.id).order_by(Campaign.id.desc())).first()
+
+
 # Built once: every claim reads its campaign by the link's id (the statement's construction
 # and cache key cost more than running it).
 _BY_PUBLIC_ID = select(Campaign).where(Campaign.public_id == bindparam("public_id"))
@@ -243,3 +253,22 @@ def release_slot(session: Session, *, slot_id: int) -> None:
         .values(booked=t.booked - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def form_schools(*, session: Session, campaign_id: int, q: str = "") -> list[School]:
+    """The in-district schools of a campaign for its claim form, by city and name; `q` keeps
+    those whose Chinese or English name or city contains it (case ignored)."""
+    schools = session.exec(
+        select(School)
+        .join(CampaignSchool, CampaignSchool.school_id == School.id)
+        .where(CampaignSchool.campaign_id == campaign_id, School.in_district)
+        .order_by(School.city, School.name_en)
+    ).all()
+    low = q.strip().lower()
+    if not low:
+        return list(schools)
+    return [
+        s
+        for s in schools
+        if low in s.name_zh.lower() or low in s.name_en.lower() or low in s.city.lower()
+    ]

@@ -1,5 +1,5 @@
-"""The claim endpoint's fast path (PostgreSQL): a claim on the event loop, without a worker
-thread or a session.
+"""A student's claim, the one entry of the claim endpoint and the claim form (`submit_claim`):
+the fast path on the event loop (PostgreSQL), else `claims.submit` in a worker thread.
 
 Two statements on a connection of the event-loop pool (`app.core.db.open_async_pool`): one counts
 the attempt against the rate limits and reads the campaign and everything the rules need; the other
@@ -19,6 +19,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import NamedTuple
 
+import anyio.to_thread
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import bindparam, func, select
@@ -30,7 +31,7 @@ from app.claims import queries as claim_views
 from app.claims import submit as claims
 from app.core import ratelimit
 from app.core.config import Settings
-from app.core.db import ONE_ROW, Prepared
+from app.core.db import ONE_ROW, Database, Prepared, autocommit_reads
 from models.base import utcnow
 from models.campaigns import Campaign
 from models.claims import ClaimIn, Fulfilment
@@ -153,3 +154,68 @@ async def _position(conn: psycopg.AsyncConnection, claim: SimpleNamespace) -> in
 
 def _no_points() -> list:
     raise AssertionError("a pickup claim never asks for the distance to the pickup points")
+
+
+async def submit_claim(
+    db: Database,
+    *,
+    public_id: str,
+    data: ClaimIn,
+    locale: str,
+    address: str,
+    view: bool = True,
+) -> dict:
+    """A student's claim on campaign `public_id`: the holder's answer (`view`; else only the
+    claim's `token`), or the refusal raised (DomainError, as `claims.submit`).
+
+    The one entry of the claim endpoint and the form: a pickup without mail on PostgreSQL runs
+    on the event loop (`try_submit`); everything else, and whatever that path leaves (a broken
+    connection), runs `claims.submit` in a worker thread with a session of its own, told
+    whether the attempt was already counted and the token of a claim that may be stored.
+    """
+    tried = Outcome(None, False)
+    if db.pool is not None and applies(data):
+        tried = await try_submit(
+            db.pool,
+            settings=db.settings,
+            public_id=public_id,
+            data=data,
+            locale=locale,
+            address=address,
+        )
+        if tried.answer is not None:
+            return tried.answer if view else {"token": tried.answer["token"]}
+    call = functools.partial(_submit_in_thread, db, public_id, data, locale, address, tried, view)
+    return await anyio.to_thread.run_sync(call)
+
+
+def _submit_in_thread(
+    db: Database,
+    public_id: str,
+    data: ClaimIn,
+    locale: str,
+    address: str,
+    tried: Outcome,
+    view: bool,
+) -> dict:
+    """`claims.submit` with a session of its own. The campaign read and the rate-limit counters
+    run as single statements; the claim itself is then one transaction."""
+    with db.session() as session:
+        autocommit_reads(session)
+        campaign = campaigns.by_public_id(session=session, public_id=public_id)
+        claim = claims.submit(
+            session=session,
+            settings=db.settings,
+            campaign=campaign,
+            data=data,
+            locale=locale,
+            address=address,
+            counted=tried.counted,
+            token=tried.token,
+        )
+        if not view:
+            return {"token": claim.token}
+        autocommit_reads(session)  # the answer's one read
+        return claim_views.holder_view(
+            session=session, claim=claim, locale=locale, tz=db.settings.timezone
+        )

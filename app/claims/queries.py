@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from app.claims import actions as claim_actions
 from app.core.db import Prepared
+from app.core.errors import N_, NotFound
 from app.core.localtime import to_local
 from app.core.security import format_short_code
 from models.campaigns import Campaign, PickupSlot
@@ -76,6 +77,14 @@ def lookups(session: Session) -> dict:
         "locations": {loc.id: loc for loc in session.exec(select(Location)).all()},
         "campaigns": {c.id: c for c in session.exec(select(Campaign)).all()},
     }
+
+
+def get_claim(*, session: Session, claim_id: int) -> Claim:
+    """A claim by id, or 404."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(N_("No claim with id {id}."), params={"id": claim_id})
+    return claim
 
 
 def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User | None]]:

@@ -243,8 +243,9 @@ def _submit_in_one_statement(
     reserve: bool,
     keep: bool,
 ) -> Claim:
-    """PostgreSQL: the claim written by one call of `kitrun_submit_claim` (see its migration),
-    in autocommit: slot place, claim row, events, and the FEFO reservation or the waitlist.
+    """PostgreSQL: the claim written by one call of `kitrun_submit_claim`
+    (app/claims/submit_sql.py), in autocommit: slot place, claim row, events, and the FEFO
+    reservation or the waitlist.
 
     The same steps as the transaction below it in `_submit` (SQLite, e-mail verification); a
     change to one must be made to the other.

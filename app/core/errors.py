@@ -62,6 +62,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class CsrfFailed(Forbidden):
+    """A cookie-authenticated write without the page's CSRF token."""
+
+    code = "csrf_failed"
+
+
 class TooManyRequests(DomainError):
     status_code = 429
     code = "rate_limited"

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, String, and_, bindparam, exists, literal_column, select, text
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app.audit import trail as audit
 from app.core import security
 from app.core.db import ONE_ROW, Prepared
 from app.core.errors import N_, Invalid
-from app.pickup.handover import CLOCK_SKEW, OFFLINE_AFTER, Target, code_hash
+from app.pickup.handover import (
+    CLOCK_SKEW,
+    OFFLINE_AFTER,
+    Target,
+    answer,
+    claim_summary,
+    code_hash,
+    handed_over_body,
+)
 from models.base import utcnow
 from models.campaigns import Campaign
 from models.claims import Claim
@@ -113,6 +123,12 @@ HAND_OVER = Prepared(
 )
 
 
+# What a refusal tells the volunteer, read in the same statement: where the kit waits (wrong
+# point), and when, where and by whom it was handed over (already handed over).
+KitAt = aliased(Location, name="kit_at")
+HandedAt = aliased(Location, name="handed_at")
+HandedBy = aliased(User, name="handed_by")
+
 CLAIM_COLUMNS = (
     Claim.id,
     Claim.status,
@@ -126,6 +142,15 @@ CLAIM_COLUMNS = (
     Campaign.kit_item_id,
     School.name_zh.label("school_zh"),
     School.name_en.label("school_en"),
+    Claim.handed_over_at,
+    HandedAt.id.label("handed_location_id"),
+    HandedAt.name_zh.label("handed_location_zh"),
+    HandedAt.name_en.label("handed_location_en"),
+    HandedBy.display_name.label("handed_by_name"),
+    HandedBy.username.label("handed_by_username"),
+    KitAt.name_zh.label("kit_location_zh"),
+    KitAt.name_en.label("kit_location_en"),
+    KitAt.address.label("kit_location_address"),
 )
 
 
@@ -202,6 +227,9 @@ def _lookup_select(by_token: bool, by_short_code: bool):  # noqa: ANN202
         .outerjoin(Claim, code_col == bindparam("code"))
         .outerjoin(Campaign, Campaign.id == Claim.campaign_id)
         .outerjoin(School, School.id == Claim.school_id)
+        .outerjoin(HandedAt, HandedAt.id == Claim.handed_over_location_id)
+        .outerjoin(HandedBy, HandedBy.id == Claim.handed_over_by)
+        .outerjoin(KitAt, KitAt.id == Claim.reserved_location_id)
     )
 
 
@@ -212,6 +240,32 @@ def point_rules(look, user: Caller, location_id: int | None) -> Target | str:  #
     if user.role != Role.diplomat and not look.assigned:
         return "not_your_point"
     return Target(location_id=location_id)
+
+
+def refusal(c, target: Target) -> dict | None:  # noqa: ANN001
+    """The answer refusing claim `c` (as read by the lookup) here, or None when its kit can be
+    handed over. Pure: both paths give the same answer from the same read."""
+    result = refused(c, target)
+    if result is None:
+        return None
+    summary = claim_summary(c)
+    if result == "already_handed_over":
+        by = c.handed_by_name, c.handed_by_username
+        return handed_over_body(summary, c.handed_over_at, c, *by)
+    if result == "not_ready":
+        return answer("not_ready", summary, status=c.status)
+    if result == "wrong_point":
+        known = c.reserved_location_id is not None and c.kit_location_en is not None
+        body = answer("wrong_point", summary, location=c.kit_location_en if known else "?")
+        if known:
+            body["kit_location"] = {
+                "id": c.reserved_location_id,
+                "name_zh": c.kit_location_zh,
+                "name_en": c.kit_location_en,
+                "address": c.kit_location_address,
+            }
+        return body
+    return answer(result, summary)
 
 
 def refused(c, target: Target) -> str | None:  # noqa: ANN001
@@ -227,3 +281,70 @@ def refused(c, target: Target) -> str | None:  # noqa: ANN001
     if target.claim_id is None and c.reserved_location_id != target.location_id:
         return "wrong_point"
     return None
+
+
+@dataclass
+class Decision:
+    """What a scan's one read decided: the answer to record (with its claim and point), the
+    nonce's stored first answer (`stored`: nothing is written), or a hand-over (`target`)."""
+
+    response: dict | None
+    claim_id: int | None = None
+    location_id: int | None = None
+    stored: bool = False
+    target: Target | None = None
+
+
+def decide(look, attempt: Attempt, where: Callable[[], Target | str]) -> Decision:  # noqa: ANN001
+    """Every answer but the hand-over's own, from the one read: both paths decide here.
+    `where` gives the Target (or why not), asked only when the nonce is new."""
+    if look.stored_hash is not None:
+        if look.stored_hash == attempt.digest:
+            return Decision(look.stored_response, stored=True)
+        return Decision(answer("nonce_reused"))
+    target = where()
+    if isinstance(target, str):
+        known = target != "unknown_point" and attempt.run_stop_id is None
+        return Decision(answer(target), None, attempt.location_id if known else None)
+    loc = target.location_id
+    if look.id is None or (target.claim_id is not None and look.id != target.claim_id):
+        return Decision(answer("invalid"), None, loc)
+    refused_with = refusal(look, target)
+    if refused_with is not None:
+        return Decision(refused_with, look.id, loc)
+    return Decision(None, look.id, loc, target=target)
+
+
+def scan_row(
+    attempt: Attempt, response: dict, claim_id: int | None, location_id: int | None
+) -> dict:
+    """The scan log's row for an attempt answered `response` (a delayed scan finding the kit
+    already handed over is a conflict, flagged in the row and the answer)."""
+    conflict = response["result"] == "already_handed_over" and attempt.delayed
+    if conflict:
+        response["conflict"] = True
+    return {
+        "claim_id": claim_id,
+        "code_hash": attempt.digest,
+        "user_id": attempt.user.id,
+        "location_id": location_id,
+        "run_stop_id": attempt.run_stop_id,
+        "nonce": attempt.nonce,
+        "scanned_at": attempt.scanned_at,
+        "received_at": attempt.now,
+        "result": response["result"],
+        "response": response,
+        "conflict": conflict,
+    }
+
+
+# One refused attempt, appended to the scan log by the event-loop path (the same row as `_write`
+# in app/pickup/redeem.py appends through the session).
+WRITE_SCAN = Prepared(
+    text(
+        "INSERT INTO scan (claim_id, code_hash, user_id, location_id, run_stop_id, nonce, "
+        "scanned_at, received_at, result, response, conflict) VALUES (:claim_id, :code_hash, "
+        ":user_id, :location_id, :run_stop_id, :nonce, :scanned_at, :received_at, :result, "
+        "CAST(:response AS json), :conflict) RETURNING id"
+    )
+)

@@ -154,7 +154,7 @@ def hand_over(
 
     Part of the caller's transaction; a run stop closes its claim through the same function.
     On PostgreSQL a scan at a pickup point runs the same steps in SQL (`kitrun_hand_over`,
-    migration b7e1c2d3f405): a change here must be made there too.
+    app/pickup/handover_sql.py): a change here must be made there too.
     Returns the ledger issue of the reserved kit, already applied with issue_now, else for the
     caller to apply just before committing.
     """
@@ -220,12 +220,13 @@ def hand_over(
 
 
 def handed_over_answer(session: Session, claim_id: int, summary: dict) -> dict:
+    """`already_handed_over` for a claim another scan has just handed over (read afresh)."""
     row = session.execute(
         select(
             Claim.handed_over_at,
-            Location.id,
-            Location.name_zh,
-            Location.name_en,
+            Location.id.label("handed_location_id"),
+            Location.name_zh.label("handed_location_zh"),
+            Location.name_en.label("handed_location_en"),
             User.display_name,
             User.username,
         )
@@ -233,11 +234,20 @@ def handed_over_answer(session: Session, claim_id: int, summary: dict) -> dict:
         .outerjoin(User, User.id == Claim.handed_over_by)
         .where(Claim.id == claim_id)
     ).one()
+    return handed_over_body(summary, row.handed_over_at, row, row.display_name, row.username)
+
+
+def handed_over_body(summary: dict, at, where, by_name, by_username) -> dict:  # noqa: ANN001
+    """The `already_handed_over` answer: when, where (`where.handed_location_*`) and by whom."""
     body = answer("already_handed_over", summary)
     body["handed_over"] = {
-        "at": row.handed_over_at.isoformat() if row.handed_over_at else None,
-        "location": {"id": row.id, "name_zh": row.name_zh or "", "name_en": row.name_en or ""},
-        "by": row.display_name or row.username or "",
+        "at": at.isoformat() if at else None,
+        "location": {
+            "id": where.handed_location_id,
+            "name_zh": where.handed_location_zh or "",
+            "name_en": where.handed_location_en or "",
+        },
+        "by": by_name or by_username or "",
     }
     return body
 

@@ -11,10 +11,14 @@ SQLite and delivery-run stops take the same steps in one transaction.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+import anyio.to_thread
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
@@ -23,21 +27,24 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.accounts import service as accounts
 from app.core import security
-from app.core.db import autocommit_reads
-from app.core.errors import N_
+from app.core.db import Database, autocommit_reads, write_intent
+from app.core.errors import N_, Unauthorized
 from app.inventory.ledger import OutOfStock
 from app.pickup.attempt import (
     HAND_OVER,
+    WRITE_SCAN,
     Attempt,
     Caller,
+    decide,
     hand_over_params,
     lookup,
     lookup_params,
     new_attempt,
     point_rules,
     prepared_lookup,
-    refused,
+    scan_row,
 )
 from app.pickup.handover import (
     Target,
@@ -50,7 +57,6 @@ from app.pickup.handover import (
     run_stop_resolvers,
 )
 from models.base import utcnow
-from models.inventory import Location
 from models.pickup import Scan
 from models.users import User
 
@@ -119,23 +125,16 @@ def _redeem(session: Session, code: str, attempt: Attempt, fast: bool) -> dict:
             raise TokenRefused()
         attempt.user = Caller(look.caller_id, look.caller_role)
         session.info["actor_id"] = look.caller_id  # ORM changes (SQLite path) are theirs
-    if look.stored_hash is not None:
-        if look.stored_hash == attempt.digest:
-            session.rollback()
-            return look.stored_response
+    decided = decide(look, attempt, lambda: _target(session, attempt, look))
+    if decided.stored:
+        session.rollback()
+        return decided.response
+    if decided.response is not None and decided.response["result"] == "nonce_reused":
         log.warning("nonce reused with another code by user %s", attempt.user.id)
-        return _write(session, attempt, answer("nonce_reused"), None, None)
-    target = _target(session, attempt, look)
-    if isinstance(target, str):
-        known = target != "unknown_point" and attempt.run_stop_id is None
-        loc = attempt.location_id if known else None
-        return _write(session, attempt, answer(target), None, loc)
-    loc = target.location_id
-    if look.id is None or (target.claim_id is not None and look.id != target.claim_id):
-        return _write(session, attempt, answer("invalid"), None, loc)
-    refused = _refusal(session, look, target)
-    if refused is not None:
-        return _write(session, attempt, refused, look.id, loc)
+    loc = decided.location_id
+    if decided.target is None:
+        return _write(session, attempt, decided.response, decided.claim_id, loc)
+    target = decided.target
     at = min(attempt.scanned_at, attempt.now)
     summary = claim_summary(look)
     summary["kit"] = kit_contents(
@@ -185,24 +184,7 @@ def _write(
     issue: Callable[[], None] | None = None,
 ) -> dict:
     """Append the attempt to the scan log (and apply the kit's issue last), commit."""
-    conflict = response["result"] == "already_handed_over" and attempt.delayed
-    if conflict:
-        response["conflict"] = True
-    session.execute(
-        insert(Scan).values(
-            claim_id=claim_id,
-            code_hash=attempt.digest,
-            user_id=attempt.user.id,
-            location_id=location_id,
-            run_stop_id=attempt.run_stop_id,
-            nonce=attempt.nonce,
-            scanned_at=attempt.scanned_at,
-            received_at=attempt.now,
-            result=response["result"],
-            response=response,
-            conflict=conflict,
-        )
-    )
+    session.execute(insert(Scan).values(**scan_row(attempt, response, claim_id, location_id)))
     if issue is not None:
         # Last before commit: every kit at a point shares one level row, so its row lock is
         # held for as short a time as possible.
@@ -227,34 +209,10 @@ def point_target(session: Session, user: User, location_id: int) -> Target | str
     return point_rules(lookup(session, probe, None), user, location_id)
 
 
-def _refusal(session: Session, c, target: Target) -> dict | None:  # noqa: ANN001
-    """The answer refusing this claim's kit here, or None when it can be handed over."""
-    result = refused(c, target)
-    if result is None:
-        return None
-    summary = claim_summary(c)
-    if result == "already_handed_over":
-        return handed_over_answer(session, c.id, summary)
-    if result == "not_ready":
-        return answer("not_ready", summary, status=c.status)
-    if result == "wrong_point":
-        where = session.get(Location, c.reserved_location_id) if c.reserved_location_id else None
-        body = answer("wrong_point", summary, location=where.name_en if where else "?")
-        if where is not None:
-            body["kit_location"] = {
-                "id": where.id,
-                "name_zh": where.name_zh,
-                "name_en": where.name_en,
-                "address": where.address,
-            }
-        return body
-    return answer(result, summary)
-
-
 # ---------------------------------------------------------------- on the event loop
 
 
-async def try_hand_over(
+async def try_fast(
     pool: AsyncConnectionPool,
     *,
     code: str,
@@ -265,26 +223,33 @@ async def try_hand_over(
     location_id: int,
     queued: bool = False,
 ) -> dict | None:
-    """The scan endpoint's fast path (PostgreSQL, a pickup point): the winning scan, on the
-    event loop with a connection of `pool`, without a worker thread or a session.
+    """The scan at a pickup point on the event loop (PostgreSQL), with a connection of `pool`,
+    without a worker thread or a session: the same read, decisions and writes as `redeem`.
 
     The caller is the owner of `token` (an API token, or the page's session cookie), verified
-    in the same read as the rest. Returns the `ok` answer when this scan handed the kit over.
-    Every other case returns None having written nothing (an unknown caller, an earlier answer
-    for the nonce, a refusal, a scan lost to another, a database error, a kit recipe not yet
-    read): the caller then runs `redeem`, the one place where every other answer is decided
-    and recorded. The same read, rules and SQL function as `redeem`.
+    in the same read as the rest. Answers the winning scan (`kitrun_hand_over`), every refusal
+    (one INSERT into the scan log) and a retry of a nonce (its stored answer, nothing written).
+    Returns None having written nothing when `redeem` must decide: an unknown caller (its 401
+    says why), a kit recipe not yet read, a scan lost to another, a database error.
     """
     attempt = new_attempt(code, nonce, scanned_at, location_id, None, queued)
     attempt.token_hash, attempt.token_kind = security.token_hash(token), token_kind
-    parsed = security.parse_scanned_code(code)
-    if parsed is None:
-        return None
-    by_token, by_short, params = lookup_params(attempt, parsed)
+    by_token, by_short, params = lookup_params(attempt, security.parse_scanned_code(code))
     try:
         async with pool.connection() as conn:
             look = await prepared_lookup(by_token, by_short).first(conn, params)
-            ok = _winning_answer(look, attempt)
+            if look.caller_id is None:
+                return None
+            attempt.user = Caller(look.caller_id, look.caller_role)
+            decided = decide(look, attempt, lambda: point_rules(look, attempt.user, location_id))
+            if decided.stored:
+                return decided.response
+            if decided.target is None:
+                row = scan_row(attempt, decided.response, decided.claim_id, decided.location_id)
+                row["response"] = json.dumps(row["response"])
+                await WRITE_SCAN.first(conn, row)
+                return decided.response
+            ok = _winning_answer(look)
             if ok is None:
                 return None
             result = await HAND_OVER.first(conn, hand_over_params(look, attempt, ok))
@@ -296,17 +261,84 @@ async def try_hand_over(
     return ok if result[0] == "ok" else None
 
 
-def _winning_answer(look, attempt: Attempt) -> dict | None:  # noqa: ANN001
-    """The `ok` answer when everything read says this scan hands the kit over, else None."""
-    if look.caller_id is None or look.stored_hash is not None or look.id is None:
-        return None
-    attempt.user = Caller(look.caller_id, look.caller_role)
-    target = point_rules(look, attempt.user, attempt.location_id)
-    if isinstance(target, str) or refused(look, target) is not None:
-        return None
+def _winning_answer(look) -> dict | None:  # noqa: ANN001
+    """The `ok` answer for a claim whose kit this scan hands over; None when the kit's recipe
+    is not in this process's cache (redeem reads it)."""
     kit = cached_kit_contents(item_id=look.reserved_item_id or look.kit_item_id, kits=look.kits)
     if kit is None:
         return None
     summary = claim_summary(look)
     summary["kit"] = kit
     return answer("ok", summary, kits=look.kits)
+
+
+# ---------------------------------------------------------------- the scan endpoint's entry
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How a scan's caller proved who they are: an API token (`kind="api"`), or the scanner
+    page's session cookie (`kind="session"`) with its CSRF header checked (`csrf_ok`)."""
+
+    token: str | None
+    kind: str = "api"
+    csrf_ok: bool = True
+
+
+async def scan(
+    db: Database,
+    *,
+    credentials: Credentials,
+    code: str,
+    nonce: str,
+    scanned_at: datetime,
+    location_id: int | None = None,
+    run_stop_id: int | None = None,
+    queued: bool = False,
+) -> dict:
+    """Redeem a scan: the answer (English; `localize` it), the kit handed over at most once.
+
+    The one entry of the scan endpoint: at a pickup point on PostgreSQL it runs on the event
+    loop (`try_fast`); anything that path leaves, SQLite and run stops run `redeem` in a worker
+    thread with a session of its own. 401/403 (DomainError) for a caller who is not one.
+    """
+    attempt = {"code": code, "nonce": nonce, "scanned_at": scanned_at, "queued": queued}
+    creds = credentials
+    usable = creds.token is not None and (creds.kind == "api" or creds.csrf_ok)
+    if db.pool is not None and location_id is not None and usable:
+        fast = await try_fast(
+            db.pool, token=creds.token, token_kind=creds.kind, location_id=location_id, **attempt
+        )
+        if fast is not None:
+            return fast
+    return await anyio.to_thread.run_sync(
+        functools.partial(
+            _scan_in_thread, db, creds, location_id=location_id, run_stop_id=run_stop_id, **attempt
+        )
+    )
+
+
+def _scan_in_thread(db: Database, creds: Credentials, **attempt: object) -> dict:
+    """`redeem` with a session of its own. A bearer token is verified in redeem's own first read
+    (one round trip fewer); the scanner page's cookie and CSRF header as everywhere."""
+    with db.session() as session:
+        user = None
+        if creds.kind != "api":
+            token = write_intent.set(False)  # a read: SQLite begins deferred
+            try:
+                autocommit_reads(session)
+                user = accounts.api_caller(
+                    session=session, bearer=None, cookie=creds.token, csrf_ok=creds.csrf_ok
+                )
+            finally:
+                write_intent.reset(token)
+                session.commit()
+            session.info["actor_id"] = user.id
+        elif creds.token is None:
+            raise Unauthorized(accounts.AUTH_REQUIRED)
+        try:
+            return redeem(
+                session=session, user=user, bearer=creds.token if user is None else None, **attempt
+            )
+        except TokenRefused:
+            raise accounts.bearer_refusal(session=session, raw=creds.token) from None

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, func, insert, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.core import csv_in
@@ -35,6 +36,18 @@ def get_import(*, session: Session, import_id: int) -> RosterImport:
     if imp is None:
         raise NotFound(N_("No roster import with id {id}."), params={"id": import_id})
     return imp
+
+
+def recent_imports(*, session: Session, school_id: int, limit: int = 10) -> list[RosterImport]:
+    """A school's latest roster imports, newest first."""
+    return list(
+        session.exec(
+            select(RosterImport)
+            .where(RosterImport.school_id == school_id)
+            .order_by(RosterImport.id.desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def create_import(
@@ -100,6 +113,15 @@ def run_import(
         raise
     session.expire_all()
     return get_import(session=session, import_id=import_id)
+
+
+def run_in_background(engine: Engine, import_id: int, data: bytes) -> None:
+    """Run a pending import after the response, in a session of its own."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            run_import(session=session, import_id=import_id, data=data)
+        except Exception:  # recorded on the import row and logged by run_import
+            log.warning("roster import %s failed unexpectedly", import_id)
 
 
 def _replace(

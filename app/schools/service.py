@@ -1,9 +1,8 @@
-"""Schools: master data, e-mail domains, search, CSV import, and demo schools."""
+"""Schools: master data, e-mail domains, search, CSV import."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,7 +11,6 @@ from sqlmodel import Session, func, or_, select
 from app.core import csv_in
 from app.core.csv_in import LineError
 from app.core.errors import N_, Conflict, Invalid, NotFound
-from app.schools import rosters
 from models.schools import School, SchoolCreate, SchoolUpdate
 
 PUBLIC_LIMIT = 20
@@ -176,6 +174,11 @@ def list_schools(
     return list(rows), int(total)
 
 
+def all_by_name(*, session: Session) -> list[School]:
+    """Every school, by English name."""
+    return list(session.exec(select(School).order_by(School.name_en)).all())
+
+
 def public_search(*, session: Session, q: str = "", limit: int = PUBLIC_LIMIT) -> list[dict]:
     """In-district schools for the claim form: only id, names and city."""
     stmt = select(School.id, School.name_zh, School.name_en, School.city).where(School.in_district)
@@ -297,67 +300,3 @@ def import_schools(*, session: Session, data: bytes) -> dict[str, int]:
             updated += 1
     session.commit()
     return {"created": created, "updated": updated}
-
-
-# ---------------------------------------------------------------- demo data
-
-DEMO_SCHOOLS = [
-    # zh, en, city, lat, lon, domains, in district, student-number prefix
-    ("巴黎萨克雷大学", "Université Paris-Saclay", "Orsay", 48.7117, 2.1700,
-     "universite-paris-saclay.fr", True, "PS"),
-    ("里昂中央理工学院", "École Centrale de Lyon", "Écully", 45.7835, 4.7658,
-     "ec-lyon.fr", True, "ECL"),
-    ("巴黎国际学校", "École Internationale de Paris", "Paris", 48.8566, 2.2923,
-     "eip-paris.fr", True, "EIP"),
-    ("索邦大学", "Sorbonne Université", "Paris", 48.8473, 2.3569,
-     "sorbonne-universite.fr, etu.sorbonne-universite.fr", True, "SU"),
-    ("蒙彼利埃大学", "Université de Montpellier", "Montpellier", 43.6318, 3.8612,
-     "umontpellier.fr", False, "UM"),
-]  # fmt: skip
-DEMO_STUDENTS = [
-    # pinyin name, Chinese name, birth date
-    ("Zhang San", "张三", date(2001, 3, 5)),
-    ("Li Si", "李四", date(2000, 11, 23)),
-    ("Wang Wu", "王五", date(2002, 7, 14)),
-    ("Zhao Liu", "赵六", date(1999, 1, 30)),
-    ("Chen Jing", "陈静", date(2003, 5, 9)),
-    ("Liu Yang", "刘洋", date(2001, 9, 18)),
-    ("Yang Xue", "杨雪", date(2009, 2, 11)),
-    ("Huang Lei", "黄磊", date(2010, 6, 2)),
-    ("Zhou Min", "周敏", date(2008, 12, 24)),
-    ("Wu Hao", "吴昊", date(2011, 4, 17)),
-]
-
-
-def seed_schools(*, session: Session) -> list[School]:
-    """Five schools in France, ten students on each roster (minors at the boarding school)."""
-    made = []
-    for i, (zh, en, city, lat, lon, domains, district, prefix) in enumerate(DEMO_SCHOOLS):
-        school = create_school(
-            session=session,
-            data=SchoolCreate(
-                name_zh=zh,
-                name_en=en,
-                city=city,
-                lat=lat,
-                lon=lon,
-                email_domains=domains,
-                in_district=district,
-            ),
-        )
-        domain = domains_of(school)[-1]
-        lines = ["学号,姓名,出生日期,邮箱"]
-        for j, (pinyin, hanzi, born) in enumerate(DEMO_STUDENTS):
-            name = hanzi if j % 2 else pinyin  # rosters hold either the Chinese or passport name
-            if prefix != "EIP" and born > date(2005, 1, 1):
-                born = born.replace(year=2001 + j % 4)  # minors go to the boarding school
-            mail = f"{pinyin.lower().replace(' ', '.')}{i}@{domain}"
-            lines.append(f"{prefix}{2024000 + j},{name},{born.isoformat()},{mail}")
-        rosters.import_roster(
-            session=session,
-            school_id=school.id,
-            data="\n".join(lines).encode(),
-            filename=f"demo-{prefix.lower()}.csv",
-        )
-        made.append(school)
-    return made

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
 
 from app.campaigns import service as campaigns
 from models.base import Page
@@ -38,7 +37,7 @@ def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[CampaignPublic]:
-    rows = session.exec(select(Campaign).order_by(Campaign.id.desc())).all()
+    rows = campaigns.newest_first(session=session)
     return Page(
         items=[_public(session, c) for c in rows[offset : offset + limit]],
         total=len(rows),

@@ -2,9 +2,8 @@
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from app.core import health
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["health"])
@@ -13,10 +12,8 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 def healthz(session: SessionDep) -> JSONResponse:
     """200 when the app is up and the database answers, 503 otherwise."""
-    try:
-        session.execute(text("SELECT 1"))
-        dialect = session.get_bind().dialect.name
-    except SQLAlchemyError:
+    dialect = health.ping(session=session)
+    if dialect is None:
         return JSONResponse(
             {
                 "error": {

@@ -4,8 +4,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import select
 
+from app.inventory import catalog
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
 from models.base import Page
@@ -20,7 +20,6 @@ from models.inventory import (
     LocationKind,
     LocationPublic,
     LocationUpdate,
-    Lot,
     LotPublic,
     MovementIn,
     MovementKind,
@@ -61,10 +60,7 @@ def list_items(
     offset: Offset = 0,
     is_kit: bool | None = None,
 ) -> Page[ItemPublic]:
-    q = select(Item)
-    if is_kit is not None:
-        q = q.where(Item.is_kit == is_kit)
-    items = session.exec(q.order_by(Item.sku)).all()
+    items = catalog.items(session=session, is_kit=is_kit)
     page = items[offset : offset + limit]
     return Page(
         items=[_item_public(session, i) for i in page], total=len(items), limit=limit, offset=offset
@@ -105,10 +101,7 @@ def list_locations(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[LocationPublic]:
-    q = select(Location)
-    if kind:
-        q = q.where(Location.kind == kind)
-    rows = session.exec(q.order_by(Location.id)).all()
+    rows = catalog.locations(session=session, kind=kind)
     return Page(items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset)
 
 
@@ -137,10 +130,7 @@ def list_lots(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[LotPublic]:
-    q = select(Lot)
-    if item_id is not None:
-        q = q.where(Lot.item_id == item_id)
-    rows = session.exec(q.order_by(Lot.expiry.is_(None), Lot.expiry, Lot.id)).all()
+    rows = catalog.lots(session=session, item_id=item_id)
     return Page(items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset)
 
 

@@ -5,17 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from app.core import security
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
 from app.pickup import redeem, volunteers
 from models.base import Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
-from routes.http.deps import ApiDiplomat, ApiUser, api_user, bearer, bearer_refused
-from routes.http.session import SessionDep, request_session
-from routes.http.web import CSRF_COOKIE, SESSION_COOKIE, gettext
+from routes.http.deps import ApiDiplomat, ApiUser, bearer, csrf_header_ok
+from routes.http.responses import csv_response
+from routes.http.session import SessionDep, database
+from routes.http.web import SESSION_COOKIE, gettext
 
 router = APIRouter(tags=["pickup"])
 
@@ -39,63 +38,36 @@ async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONRes
     again returns the first answer. A nonce reused with another code answers 409 with
     `result: nonce_reused`; that attempt is recorded too, and the nonce keeps naming its first.
     """
-    pool = request.app.state.async_pool
-    token, kind = (bearer, "api") if bearer else (request.cookies.get(SESSION_COOKIE), "session")
-    if pool is not None and body.point_id is not None and token and (bearer or _csrf_ok(request)):
-        # PostgreSQL: the winning scan on the event loop (app/pickup/redeem.py); every other
-        # answer, and SQLite, below in a worker thread.
-        ok = await redeem.try_hand_over(
-            pool, token=token, token_kind=kind, location_id=body.point_id, **_attempt(body)
-        )
-        if ok is not None:
-            return JSONResponse(pickup.localize(ok, gettext(request), request.state.locale))
-    return await run_in_threadpool(_redeem, body, request, bearer)
-
-
-def _attempt(body: ScanIn) -> dict:
-    return {
-        "code": body.code,
-        "nonce": body.nonce,
-        "scanned_at": body.scanned_at,
-        "queued": body.queued,
-    }
-
-
-def _csrf_ok(request: Request) -> bool:
-    return security.csrf_matches(
-        request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
+    if bearer:
+        credentials = redeem.Credentials(bearer, "api")
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        credentials = redeem.Credentials(cookie, "session", csrf_header_ok(request))
+    answer = await redeem.scan(
+        database(request),
+        credentials=credentials,
+        code=body.code,
+        nonce=body.nonce,
+        scanned_at=body.scanned_at,
+        location_id=body.point_id,
+        run_stop_id=body.run_stop_id,
+        queued=body.queued,
     )
-
-
-def _redeem(body: ScanIn, request: Request, bearer: str | None) -> JSONResponse:
-    """`redeem` in a worker thread with a session of its own. A bearer token is verified in the
-    redeem's own first read (one round trip fewer on the busiest endpoint); the scanner page's
-    cookie and CSRF header are checked as everywhere."""
-    with request_session(request) as session:
-        user = None if bearer else api_user(request, session)
-        try:
-            answer = redeem.redeem(
-                session=session,
-                location_id=body.point_id,
-                run_stop_id=body.run_stop_id,
-                user=user,
-                bearer=bearer,
-                **_attempt(body),
-            )
-        except redeem.TokenRefused:
-            raise bearer_refused(session, bearer) from None
     out = pickup.localize(answer, gettext(request), request.state.locale)
     return JSONResponse(out, status_code=409 if out["result"] == "nonce_reused" else 200)
 
 
+ResultQ = Annotated[str | None, Query(pattern="^(" + "|".join(pickup.RESULTS) + ")$")]
+
+
 def _filters(
-    point_id: int | None,
-    claim_id: int | None,
-    user_id: int | None,
-    result: str | None,
-    conflict: bool | None,
-    since: datetime | None,
-    until: datetime | None,
+    point_id: int | None = None,
+    claim_id: int | None = None,
+    user_id: int | None = None,
+    result: ResultQ = None,
+    conflict: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> scan_log.ScanFilter:
     return scan_log.ScanFilter(
         location_id=point_id,
@@ -108,55 +80,27 @@ def _filters(
     )
 
 
-ResultQ = Annotated[str | None, Query(pattern="^(" + "|".join(pickup.RESULTS) + ")$")]
+ScanFilters = Annotated[scan_log.ScanFilter, Depends(_filters)]
 
 
 @router.get("/scans", response_model=Page[ScanPublic])
 def list_scans(
     session: SessionDep,
     user: ApiDiplomat,
-    point_id: int | None = None,
-    claim_id: int | None = None,
-    user_id: int | None = None,
-    result: ResultQ = None,
-    conflict: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    filters: ScanFilters,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[ScanPublic]:
     """Every scan attempt, newest first; filter by point, claim, volunteer, result, time."""
-    rows, total = scan_log.list_scans(
-        session=session,
-        filters=_filters(point_id, claim_id, user_id, result, conflict, since, until),
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = scan_log.list_scans(session=session, filters=filters, limit=limit, offset=offset)
     return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
 @router.get("/scans.csv", response_class=Response)
-def scans_csv(
-    session: SessionDep,
-    user: ApiDiplomat,
-    point_id: int | None = None,
-    claim_id: int | None = None,
-    user_id: int | None = None,
-    result: ResultQ = None,
-    conflict: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Response:
+def scans_csv(session: SessionDep, user: ApiDiplomat, filters: ScanFilters) -> Response:
     """The filtered scan log as CSV (UTF-8 with BOM, opens in Excel)."""
-    body = scan_log.scans_csv(
-        session=session,
-        filters=_filters(point_id, claim_id, user_id, result, conflict, since, until),
-    )
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="scans.csv"'},
-    )
+    body = scan_log.scans_csv(session=session, filters=filters)
+    return csv_response(body, "scans.csv")
 
 
 @router.post("/claims/{claim_id}/undo-handover")

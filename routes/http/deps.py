@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from app.accounts import service as accounts
 from app.core import security
 from app.core.db import autocommit_reads, write_intent
-from app.core.errors import N_, Forbidden, Unauthorized
+from app.core.errors import N_, CsrfFailed, Forbidden
 from models.users import Role, User
 from routes.http.session import SessionDep
 from routes.http.web import CSRF_COOKIE, SESSION_COOKIE
@@ -18,10 +18,6 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 class LoginRequired(Exception):
     """A page needs a logged-in user; the handler redirects to the login page."""
-
-
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -49,17 +45,6 @@ async def check_csrf(request: Request) -> None:
                 "Reload the page and try again."
             )
         )
-
-
-def bearer_refused(session: SessionDep, raw: str) -> Unauthorized:
-    """The 401 for a bearer token that is not (or no longer) valid, saying which."""
-    state = accounts.token_state(session=session, raw=raw, kind="api")
-    _end_read(session)
-    reason = {"expired": "has expired", "revoked": "was revoked"}.get(state, "is unknown")
-    return Unauthorized(
-        f"The bearer token {reason}; get a new one from POST /api/v1/auth/token.",
-        code=f"token_{state}",
-    )
 
 
 async def bearer(request: Request) -> str | None:
@@ -116,29 +101,23 @@ def page_user(request: Request, session: SessionDep) -> User | None:
 @_read_only
 def api_user(request: Request, session: SessionDep) -> User:
     """The API caller: a bearer token, or the page session cookie plus a CSRF header."""
-    raw = bearer_token(request)
-    if raw:
-        user = accounts.user_for_token(session=session, raw=raw, kind="api")
-        if user is None:
-            raise bearer_refused(session, raw)
-        _act_as(session, user)
-        request.state.user = user
-        return user
-    user = _user_from_cookie(request, session)
-    if user is None:
-        raise Unauthorized(
-            N_(
-                "Authentication required: send 'Authorization: Bearer <token>' "
-                "(from POST /api/v1/auth/token)."
-            )
-        )
-    if request.method in UNSAFE and not security.csrf_matches(
-        request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
-    ):
-        raise CsrfFailed(N_("Cookie-authenticated API calls need the X-CSRF-Token header."))
+    unsafe = request.method in UNSAFE
+    user = accounts.api_caller(
+        session=session,
+        bearer=bearer_token(request),
+        cookie=request.cookies.get(SESSION_COOKIE),
+        csrf_ok=not unsafe or csrf_header_ok(request),
+    )
     _act_as(session, user)
     request.state.user = user
     return user
+
+
+def csrf_header_ok(request: Request) -> bool:
+    """Whether the request's X-CSRF-Token header matches its CSRF cookie."""
+    return security.csrf_matches(
+        request.cookies.get(CSRF_COOKIE), request.headers.get("x-csrf-token")
+    )
 
 
 def require_page_user(user: Annotated[User | None, Depends(page_user)]) -> User:

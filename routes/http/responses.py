@@ -9,3 +9,12 @@ def pdf_response(pdf: bytes, filename: str, count: int | None = None) -> Respons
     if count is not None:
         headers["X-Label-Count"] = str(count)
     return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+def csv_response(body: str | bytes, filename: str) -> Response:
+    """A CSV export as an attachment (the body UTF-8 with BOM, so Excel opens it)."""
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -5,23 +5,20 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import select
 
 from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import queries as claim_views
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound
 from app.core.localtime import from_form
+from app.inventory import catalog
+from app.schools import service as schools
 from models.campaigns import (
-    Campaign,
     CampaignCreate,
     CampaignSchoolIn,
     CampaignUpdate,
     PickupSlotCreate,
 )
-from models.claims import Claim
-from models.inventory import Item, Location
-from models.schools import School
 from routes.http.deps import PageDiplomat
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
@@ -113,8 +110,9 @@ def claims_decide(
 def claim_detail(
     claim_id: int, request: Request, session: SessionDep, user: PageDiplomat
 ) -> Response:
-    claim = session.get(Claim, claim_id)
-    if claim is None:
+    try:
+        claim = claim_views.get_claim(session=session, claim_id=claim_id)
+    except NotFound:
         return render(request, "error.html", {"status": 404, "message": "Not found"}, 404)
     return render(
         request,
@@ -133,13 +131,13 @@ def campaigns_page(request: Request, session: SessionDep, user: PageDiplomat) ->
 
 
 def _campaign_ctx(session) -> dict:  # noqa: ANN001
-    rows = session.exec(select(Campaign).order_by(Campaign.id.desc())).all()
+    rows = campaigns.newest_first(session=session)
     return {
         "rows": rows,
         "modes": {c.id: campaigns.school_modes(session=session, campaign_id=c.id) for c in rows},
-        "schools": session.exec(select(School).order_by(School.name_en)).all(),
-        "kits": session.exec(select(Item).where(Item.is_kit)).all(),
-        "depots": session.exec(select(Location).order_by(Location.kind, Location.id)).all(),
+        "schools": schools.all_by_name(session=session),
+        "kits": catalog.kits(session=session),
+        "depots": catalog.locations_by_kind(session=session),
     }
 
 

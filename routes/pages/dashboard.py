@@ -6,14 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlmodel import select
 
+from app.accounts import queries as accounts
 from app.audit import trail as audit
 from app.core.errors import N_, DomainError, Invalid
 from app.dashboard import charts
 from app.dashboard import figures as dashboard
 from app.pickup.log import day_bounds, zone
-from models.users import User
 from routes.http.deps import PageDiplomat
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
@@ -165,7 +164,7 @@ def audit_page(
             "query": query,
             "api_query": api_query,
             "filters": {**query, "user_id": uid},
-            "users": session.exec(select(User).order_by(User.username)).all(),
+            "users": accounts.users(session=session),
             "actions": audit.actions(session=session),
             "types": ("claim", "stock_movement", "campaign", "user"),
         },

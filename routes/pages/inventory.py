@@ -5,19 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import select
 
 from app.core.errors import DomainError
+from app.inventory import catalog
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
 from models.inventory import (
     AdjustReason,
-    Item,
     ItemCreate,
-    Location,
     LocationCreate,
     LocationKind,
-    Lot,
     MovementIn,
     RecipeLineIn,
 )
@@ -31,11 +28,9 @@ FORMS = ("receive", "transfer", "assemble", "adjust")
 
 def _choices(session) -> dict:  # noqa: ANN001
     return {
-        "items": session.exec(select(Item).order_by(Item.is_kit.desc(), Item.sku)).all(),
-        "locations": session.exec(
-            select(Location).where(Location.active).order_by(Location.kind, Location.id)
-        ).all(),
-        "lots": session.exec(select(Lot).order_by(Lot.item_id, Lot.expiry, Lot.id)).all(),
+        "items": catalog.items_kits_first(session=session),
+        "locations": catalog.locations_by_kind(session=session, active_only=True),
+        "lots": catalog.lots_by_item(session=session),
         "reasons": list(AdjustReason),
     }
 
@@ -52,9 +47,9 @@ def overview(
             row["location"].id, {"location": row["location"], "rows": []}
         )
         entry["rows"].append(row)
-    kits = session.exec(select(Item).where(Item.is_kit)).all()
+    kits = catalog.kits(session=session)
     assemblable = []
-    for loc in session.exec(select(Location).where(Location.kind == LocationKind.warehouse)).all():
+    for loc in catalog.warehouses(session=session):
         for kit in kits:
             try:
                 a = inventory.assemblable(session=session, kit_item_id=kit.id, location_id=loc.id)
@@ -180,7 +175,7 @@ def _form_again(request, session, kind, form, message, status=422):  # noqa: ANN
 
 @router.get("/items")
 def items_page(request: Request, session: SessionDep, user: PageDiplomat) -> Response:
-    items = session.exec(select(Item).order_by(Item.is_kit.desc(), Item.sku)).all()
+    items = catalog.items_kits_first(session=session)
     recipes = {i.id: inventory.recipe(session=session, kit_item_id=i.id) for i in items if i.is_kit}
     return render(
         request, "inventory/items.html", {"items": items, "recipes": recipes, "error": None}
@@ -242,7 +237,7 @@ def _parse_recipe(session, text: str) -> list[RecipeLineIn]:  # noqa: ANN001
 
 
 def _items_again(request, session, message, status=422):  # noqa: ANN001, ANN202
-    items = session.exec(select(Item).order_by(Item.is_kit.desc(), Item.sku)).all()
+    items = catalog.items_kits_first(session=session)
     recipes = {i.id: inventory.recipe(session=session, kit_item_id=i.id) for i in items if i.is_kit}
     return render(
         request,
@@ -254,7 +249,7 @@ def _items_again(request, session, message, status=422):  # noqa: ANN001, ANN202
 
 @router.get("/locations")
 def locations_page(request: Request, session: SessionDep, user: PageDiplomat) -> Response:
-    rows = session.exec(select(Location).order_by(Location.kind, Location.id)).all()
+    rows = catalog.locations_by_kind(session=session)
     return render(
         request,
         "inventory/locations.html",
@@ -286,7 +281,7 @@ def locations_create(
         inventory.create_location(session=session, data=data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        rows = session.exec(select(Location).order_by(Location.kind, Location.id)).all()
+        rows = catalog.locations_by_kind(session=session)
         return render(
             request,
             "inventory/locations.html",

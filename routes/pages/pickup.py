@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 
-from app.core.errors import N_, DomainError, NotFound
+from app.accounts import queries as account_queries
+from app.claims import queries as claim_views
+from app.core.errors import DomainError
+from app.inventory import service as inventory
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
 from app.pickup import redeem, volunteers
-from models.claims import Claim
 from models.inventory import Location
 from models.users import User
 from routes.http.deps import PageDiplomat, PageUser
@@ -289,7 +290,7 @@ def _log(
             },
             "query": query,
             "points": scan_log.pickup_points(session=session),
-            "volunteers": session.exec(select(User).order_by(User.username)).all(),
+            "volunteers": account_queries.users(session=session),
             "results": pickup.RESULTS,
             "labels": pickup.RESULT_LABELS,
         },
@@ -308,9 +309,7 @@ def claim_page(
 
 
 def _claim(request: Request, session, claim_id: int, status_code: int = 200, **extra) -> Response:  # noqa: ANN001, ANN003
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound(N_("No claim with id {id}."), params={"id": claim_id})
+    claim = claim_views.get_claim(session=session, claim_id=claim_id)
     tz = scan_log.zone(request.app.state.settings.timezone)
     rows, _total = scan_log.list_scans(
         session=session, filters=scan_log.ScanFilter(claim_id=claim_id), limit=500
@@ -327,7 +326,9 @@ def _claim(request: Request, session, claim_id: int, status_code: int = 200, **e
             "handed_over_local": claim.handed_over_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
             if claim.handed_over_at
             else None,
-            "location": session.get(Location, claim.handed_over_location_id)
+            "location": inventory.get_location(
+                session=session, location_id=claim.handed_over_location_id
+            )
             if claim.handed_over_location_id
             else None,
             "rows": rows,

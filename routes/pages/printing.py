@@ -5,17 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import select
 
 import labels
+from app.campaigns import service as campaigns
 from app.core.errors import N_, DomainError
+from app.inventory import catalog
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
-from models.campaigns import Campaign
-from models.inventory import Location, LocationKind
+from app.runs import service as runs
+from app.schools import service as schools
+from models.inventory import LocationKind
 from models.printing import LabelsIn
-from models.runs import Run
-from models.schools import School
 from routes.http.deps import PageDiplomat
 from routes.http.responses import pdf_response
 from routes.http.session import SessionDep
@@ -33,12 +33,10 @@ def _int(value: str | None) -> int | None:
 
 def _choices(session, settings) -> dict:  # noqa: ANN001
     return {
-        "campaigns": session.exec(select(Campaign).order_by(Campaign.id.desc())).all(),
-        "schools": session.exec(select(School).order_by(School.name_en)).all(),
-        "points": session.exec(
-            select(Location).where(Location.kind == LocationKind.pickup_point).order_by(Location.id)
-        ).all(),
-        "runs": session.exec(select(Run).order_by(Run.date.desc(), Run.id.desc()).limit(50)).all(),
+        "campaigns": campaigns.newest_first(session=session),
+        "schools": schools.all_by_name(session=session),
+        "points": catalog.locations(session=session, kind=LocationKind.pickup_point),
+        "runs": runs.list_runs(session=session, limit=50)[0],
         "formats": [
             {"fmt": fmt, **printing.FORMAT_INFO.get(fid, {"paper": "", "text": fmt.description})}
             for fid, fmt in labels.FORMATS.items()
@@ -114,7 +112,7 @@ def labels_form(
 ) -> Response:
     """Choose which labels to print, on which sheet, from which position."""
     if campaign_id is None:  # first visit: the newest campaign
-        newest = session.exec(select(Campaign.id).order_by(Campaign.id.desc())).first()
+        newest = campaigns.newest_id(session=session)
         campaign_id = str(newest) if newest else None
     form = _form(
         campaign_id=campaign_id,

@@ -8,17 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, select
 
 from app.core.errors import N_, DomainError, Invalid
+from app.inventory import catalog
 from app.pickup import handover as pickup
 from app.pickup import redeem
 from app.runs import delivery as run_delivery
 from app.runs import plan as run_plan
 from app.runs import service as runs
 from app.runs import views as run_views
-from models.inventory import Location
-from models.schools import School
+from app.schools import service as schools
 from routes.http.deps import PageDiplomat, PageUser
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
@@ -37,7 +36,7 @@ def _detail_page(
     run = d["run"]
     editable = run.status in runs.EDITABLE
     cands = runs.candidates(session, run, limit=500) if editable else []
-    schools = session.exec(select(School).order_by(School.name_en)).all() if editable else []
+    choices = schools.all_by_name(session=session) if editable else []
     return render(
         request,
         "runs/detail.html",
@@ -46,7 +45,7 @@ def _detail_page(
             "map": run_views.svg_map(d) if d["stops"] else None,
             "editable": editable,
             "candidates": cands,
-            "schools": schools,
+            "schools": choices,
             "error": error,
             "hhmm": runs.hhmm,
             "fail_reasons": run_delivery.FAIL_REASONS,
@@ -76,9 +75,7 @@ def list_page(
     request: Request, session: SessionDep, user: PageDiplomat, error: str | None = None
 ) -> Response:
     rows, total = runs.list_runs(session=session, limit=200)
-    depots = session.exec(
-        select(Location).where(Location.active, Location.lat.is_not(None)).order_by(Location.id)
-    ).all()
+    depots = catalog.mapped_locations(session=session)
     return render(
         request,
         "runs/list.html",
@@ -128,7 +125,7 @@ def add_vehicle(
     driver: Annotated[str, Form()] = "",
     max_stops: Annotated[str, Form()] = "",
 ) -> Response:
-    def add(session: Session, run_id: int) -> None:  # a bad time is shown on the page
+    def add(session: SessionDep, run_id: int) -> None:  # a bad time is shown on the page
         runs.add_vehicle(
             session=session,
             run_id=run_id,
@@ -162,7 +159,7 @@ def select_claims(
     minors_only: Annotated[bool, Form()] = False,
     quarantine_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def select(session: Session, run_id: int) -> None:
+    def choose(session: SessionDep, run_id: int) -> None:
         if mode == "filter":
             runs.select_claims(
                 session=session,
@@ -177,7 +174,7 @@ def select_claims(
                 raise Invalid(N_("Tick at least one claim to add."))
             runs.select_claims(session=session, run_id=run_id, claim_ids=claim_id, user_id=user.id)
 
-    return _act(request, session, run_id, "#stops", select)
+    return _act(request, session, run_id, "#stops", choose)
 
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/remove")

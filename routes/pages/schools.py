@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from app.core import csv_in
 from app.core.errors import N_, DomainError, Invalid
 from app.schools import rosters
 from app.schools import service as schools
-from models.schools import RosterImport, SchoolCreate, SchoolUpdate
+from models.schools import SchoolCreate, SchoolUpdate
 from routes.http.deps import PageDiplomat
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
-log = logging.getLogger("kitrun.rosters")
 PER_PAGE = 50
 MAX_ERRORS_SHOWN = 1000
 FIELD_LABELS = {
@@ -195,12 +191,7 @@ def school_page(
 ) -> Response:
     school = schools.get_school(session=session, school_id=school_id)
     size = rosters.roster_sizes(session=session, school_ids=[school_id]).get(school_id, 0)
-    imports = session.exec(
-        select(RosterImport)
-        .where(RosterImport.school_id == school_id)
-        .order_by(RosterImport.id.desc())
-        .limit(10)
-    ).all()
+    imports = rosters.recent_imports(session=session, school_id=school_id, limit=10)
     return render(
         request,
         "schools/detail.html",
@@ -245,14 +236,6 @@ def update_school(
     return RedirectResponse(f"/admin/schools/{school_id}", status_code=303)
 
 
-def _import_in_background(engine: Engine, import_id: int, data: bytes) -> None:
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            rosters.run_import(session=session, import_id=import_id, data=data)
-        except Exception:  # recorded on the import row and logged by run_import
-            log.warning("roster import %s failed unexpectedly", import_id)
-
-
 @router.post("/schools/{school_id}/roster")
 def upload_roster(
     request: Request,
@@ -279,7 +262,7 @@ def upload_roster(
     import_id = imp.id
     # End this request's transaction now: on SQLite it holds the write lock the import needs.
     session.commit()
-    background.add_task(_import_in_background, request.app.state.engine, import_id, data)
+    background.add_task(rosters.run_in_background, request.app.state.engine, import_id, data)
     return RedirectResponse(f"/admin/roster-imports/{import_id}", status_code=303)
 
 

@@ -10,20 +10,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
-from app.claims import submit as claims
 from app.core.db import autocommit_reads
 from app.core.errors import DomainError
-from models.campaigns import CampaignSchool
 from models.claims import ClaimIn
-from models.schools import School
-from routes.http.session import SessionDep, request_session
+from routes.http.session import SessionDep, database, request_session
 from routes.http.web import gettext, render
 
 router = APIRouter()
@@ -47,19 +43,7 @@ FIELDS = (
 
 
 def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
-    schools = session.exec(
-        select(School)
-        .join(CampaignSchool, CampaignSchool.school_id == School.id)
-        .where(CampaignSchool.campaign_id == campaign.id, School.in_district)
-        .order_by(School.city, School.name_en)
-    ).all()
-    if q.strip():
-        low = q.strip().lower()
-        schools = [
-            s
-            for s in schools
-            if low in s.name_zh.lower() or low in s.name_en.lower() or low in s.city.lower()
-        ]
+    schools = campaigns.form_schools(session=session, campaign_id=campaign.id, q=q)
     points = campaigns.pickup_points(session=session)
     slots = {p.id: campaigns.slots(session=session, location_id=p.id) for p in points}
     return {
@@ -108,24 +92,20 @@ async def claim_submit(
     form = {k: v for k, v in locals().items() if k in FIELDS}
     form["quarantine"] = quarantine
     got = None if website else _parse(form, consent)  # None: the honeypot was filled in
-    pool = request.app.state.async_pool
-    tried = claim_fast.Outcome(None, False)
-    if pool is not None and isinstance(got, ClaimIn) and claim_fast.applies(got):
-        # PostgreSQL, a pickup without mail: on the event loop, as the API (claim_fast.py).
+    if isinstance(got, ClaimIn):
         try:
-            tried = await claim_fast.try_submit(
-                pool,
-                settings=request.app.state.settings,
+            answer = await claim_fast.submit_claim(
+                database(request),
                 public_id=public_id,
                 data=got,
                 locale=request.state.locale,
                 address=request.client.host if request.client else "?",
+                view=False,
             )
+            return RedirectResponse(f"/s/{answer['token']}", status_code=303)
         except DomainError as exc:
             got = exc
-        if tried.answer is not None:
-            return RedirectResponse(f"/s/{tried.answer['token']}", status_code=303)
-    return await run_in_threadpool(_finish, public_id, request, form, got, tried)
+    return await run_in_threadpool(_again_for, public_id, request, form, got)
 
 
 def _parse(form: dict, consent: bool) -> ClaimIn | ValidationError:
@@ -138,35 +118,18 @@ def _parse(form: dict, consent: bool) -> ClaimIn | ValidationError:
         return exc
 
 
-def _finish(public_id, request, form, got, tried) -> Response:  # noqa: ANN001
-    """The rest of a form submission, in a worker thread with a session of its own: the
-    campaign (for the page), then the form again with what to fix (the honeypot when `got` is
-    None, the form's errors, the fast path's refusal) or the claim through `claims.submit`."""
+def _again_for(public_id, request, form, got) -> Response:  # noqa: ANN001
+    """The form again with what to fix, in a worker thread with a session of its own: the
+    honeypot when `got` is None, the form's errors, or the claim's refusal."""
     with request_session(request) as session:
-        autocommit_reads(session)  # as the API: campaign read and rate limits, then the claim
+        autocommit_reads(session)  # reads only: the campaign and the form's choices
         campaign = campaigns.by_public_id(session=session, public_id=public_id)
         _ = gettext(request)
         if got is None:  # the honeypot: people don't see this field, bots fill it in
             return _again(request, session, campaign, form, _("The form could not be sent."), 400)
         if isinstance(got, ValidationError):
             return _again(request, session, campaign, form, _explain(got, _), 422)
-        refusal = got if isinstance(got, DomainError) else None
-        if refusal is None:
-            try:
-                claim = claims.submit(
-                    session=session,
-                    settings=request.app.state.settings,
-                    campaign=campaign,
-                    data=got,
-                    locale=request.state.locale,
-                    address=request.client.host if request.client else "?",
-                    counted=tried.counted,
-                    token=tried.token,
-                )
-                return RedirectResponse(f"/s/{claim.token}", status_code=303)
-            except DomainError as exc:
-                refusal = exc
-        return _again(request, session, campaign, form, refusal.localized(_), refusal.status_code)
+        return _again(request, session, campaign, form, got.localized(_), got.status_code)
 
 
 LABELS = {

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from models.claims import Claim
 from tests import factories as f
-from tests.dashboard_factories import small_campaign
+from tests.dashboard.factories import small_campaign
 
 
 @pytest.fixture

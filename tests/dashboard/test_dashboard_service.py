@@ -11,7 +11,7 @@ from app.dashboard import reports
 from models.claims import Claim
 from models.runs import RunStop
 from models.schools import RosterEntry
-from tests.dashboard_factories import small_campaign
+from tests.dashboard.factories import small_campaign
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from app.core.db import make_engine
 from tests.conftest import PHONE, new_page
 from tests.factories import campaign_setup
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def campaign(live_server):

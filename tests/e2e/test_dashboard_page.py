@@ -7,7 +7,9 @@ from sqlmodel import Session
 from app.core.db import make_engine
 from tests import factories as f
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
-from tests.dashboard_factories import small_campaign
+from tests.dashboard.factories import small_campaign
+
+pytestmark = pytest.mark.browser
 
 SHOTS = "/tmp/dash"
 

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def demo_server(settings, tmp_path):

@@ -10,9 +10,11 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from app.core.db import make_engine
-from tests import pickup_factories as pf
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, new_page
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
+
+pytestmark = pytest.mark.browser
 
 GREEN = re.compile(r"\bgo\b")
 RED = re.compile(r"\bstop\b")

@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests import labelsui_factories as lf
-from tests import pickup_factories as pf
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
+from tests.printing import factories as lf
+
+pytestmark = pytest.mark.browser
 
 
 def login(page, lang: str = "en") -> None:  # noqa: ANN001

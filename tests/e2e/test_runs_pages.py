@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
@@ -11,8 +12,10 @@ from app.core.db import make_engine
 from models.claims import Claim
 from models.runs import RunStop
 from tests import factories as f
-from tests import runs_factories as rf
 from tests.conftest import DESKTOP, PHONE, new_page
+from tests.runs import factories as rf
+
+pytestmark = pytest.mark.browser
 
 SHOTS = os.environ.get("KITRUN_SHOTS")  # a folder: save screenshots there to look at them
 

@@ -4,7 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
-from tests.schools_factories import roster_csv, students
+from tests.schools.factories import roster_csv, students
+
+pytestmark = pytest.mark.browser
 
 PASSWORD = "roster-test-pass-42"
 

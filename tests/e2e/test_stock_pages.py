@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, func, select
 
@@ -9,6 +10,8 @@ from app.core.db import make_engine
 from models.inventory import Item, StockLevel
 from tests.conftest import DESKTOP, new_page
 from tests.factories import PASSWORD, item, kit, location, move, user
+
+pytestmark = pytest.mark.browser
 
 
 def test_receive_then_assemble_through_the_pages(live_server, browser_instance):

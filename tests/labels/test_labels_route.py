@@ -23,6 +23,7 @@ def route(tmp_path_factory):
     return sheet, layout, pdf, tmp
 
 
+@pytest.mark.slow
 def test_every_stop_qr_decodes_where_it_was_placed(route) -> None:
     sheet, layout, pdf, tmp = route
     pages = rasterise(pdf, tmp, DPI)

@@ -124,6 +124,7 @@ def test_long_text_is_shrunk_then_ellipsised_inside_its_cell(tmp_path: Path) -> 
         assert zxingcpp.read_barcodes(page.crop(pixel_box(cell_rect(fmt, 1), fmt.page_h, 150)))
 
 
+@pytest.mark.slow
 def test_chunks_merge_into_one_pdf_and_stream_out(tmp_path: Path) -> None:
     labels = sample_labels(21 * 5 + 2)
     seen: list[tuple[int, int]] = []

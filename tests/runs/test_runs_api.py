@@ -14,7 +14,7 @@ from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel
 from models.pickup import Scan
 from tests import factories as f
-from tests import runs_factories as rf
+from tests.runs import factories as rf
 
 H8, H20 = 8 * 3600, 20 * 3600
 

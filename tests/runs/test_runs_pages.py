@@ -9,7 +9,7 @@ from sqlmodel import Session
 from models.claims import Claim
 from models.runs import Run, RunStop
 from tests import factories as f
-from tests import runs_factories as rf
+from tests.runs import factories as rf
 
 
 def _post(client, url: str, data: dict | None = None):  # noqa: ANN001, ANN202
@@ -95,7 +95,7 @@ def test_time_window_form(client) -> None:  # noqa: ANN001
     from app.runs import service as runs_service
     from models.runs import RunStop
     from tests import factories as f
-    from tests import runs_factories as rf
+    from tests.runs import factories as rf
 
     f.login_page(client)
     with Session(client.app.state.engine, expire_on_commit=False) as s:

@@ -9,7 +9,7 @@ from app.core.errors import Invalid
 from app.schools import parse as roster_parse
 from app.schools import rosters
 from models.schools import RosterEntry, RosterImport
-from tests.schools_factories import EN_HEADER, ZH_HEADER, roster_csv, school, students
+from tests.schools.factories import EN_HEADER, ZH_HEADER, roster_csv, school, students
 
 TODAY = date(2026, 11, 28)
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from app.schools import rosters
-from tests.schools_factories import school
+from tests.schools.factories import school
 
 ROSTER = """学号,姓名,出生日期,邮箱
 e2024001,Zhang San,2001-03-05,Zhang.San@Etu.Univ.fr

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import api_headers
-from tests.schools_factories import roster_csv, students
+from tests.schools.factories import roster_csv, students
 
 NEW = {
     "name_zh": "巴黎萨克雷大学",

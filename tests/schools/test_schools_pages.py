@@ -3,7 +3,7 @@
 import re
 
 from tests.factories import login_page
-from tests.schools_factories import roster_csv, students
+from tests.schools.factories import roster_csv, students
 
 
 def _csrf(client):

@@ -5,11 +5,12 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from app import demo
 from app.core.errors import Conflict, Invalid
 from app.schools import rosters
 from app.schools import service as schools
 from models.schools import RosterEntry, School, SchoolUpdate
-from tests.schools_factories import school
+from tests.schools.factories import school
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_school_csv_import_is_all_or_nothing(session):
 
 
 def test_seed_schools_gives_rosters_with_minors(session):
-    made = schools.seed_schools(session=session)
+    made = demo.seed_schools(session=session)
     assert len(made) == 5
     sizes = rosters.roster_sizes(session=session, school_ids=[s.id for s in made])
     assert all(sizes[s.id] == 10 for s in made)

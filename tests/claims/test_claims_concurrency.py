@@ -11,6 +11,8 @@ from tests.concurrency import burst
 from tests.conftest import LiveServer
 from tests.factories import campaign_setup, roster
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def server(settings):

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from app.accounts import service as accounts
 from models.claims import Claim
 from models.pickup import Scan
-from tests import pickup_factories as pf
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
 
 
 def setup(client):  # noqa: ANN001, ANN201

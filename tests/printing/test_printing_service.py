@@ -14,8 +14,8 @@ from models.claims import Claim, ClaimEvent
 from models.printing import LabelsIn, PrintJob
 from models.runs import Run, RunStop
 from tests import factories as f
-from tests import labelsui_factories as lf
-from tests import pickup_factories as pf
+from tests.pickup import factories as pf
+from tests.printing import factories as lf
 
 
 @pytest.fixture

@@ -2,7 +2,11 @@
 
 from collections import Counter
 
+import pytest
+
 from tests.concurrency import burst, token
+
+pytestmark = pytest.mark.slow
 
 
 def test_fifty_take_one_from_twenty(live_server):

@@ -38,6 +38,7 @@ def _kitrun(tmp_path, *args, input=None, env_extra=None):
     )
 
 
+@pytest.mark.slow
 def test_cli_migrate_demo_and_users(tmp_path):
     assert _kitrun(tmp_path, "migrate").returncode == 0
     demo = _kitrun(tmp_path, "demo")

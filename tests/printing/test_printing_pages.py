@@ -3,9 +3,9 @@
 from sqlmodel import Session, select
 
 from models.claims import Claim
-from tests import labelsui_factories as lf
-from tests import pickup_factories as pf
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
+from tests.printing import factories as lf
 
 
 def login(client, n: int = 3, lang: str = "en"):  # noqa: ANN001, ANN201

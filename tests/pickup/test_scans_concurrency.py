@@ -4,6 +4,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -11,9 +12,11 @@ from app.core.db import make_engine
 from models.claims import Claim
 from models.inventory import StockMovement
 from models.pickup import Scan
-from tests import pickup_factories as pf
 from tests.concurrency import burst
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
+
+pytestmark = pytest.mark.slow
 
 
 def seed(server, claims: int = 1):  # noqa: ANN001, ANN201

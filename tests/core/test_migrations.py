@@ -69,3 +69,19 @@ def test_sqlite_pragmas(kind, tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
     eng.dispose()
+
+
+def test_the_sql_functions_installed_are_the_domains_texts(pg_database):
+    """The PL/pgSQL forms of the hand-over and the claim's write live in their domains
+    (app/pickup/handover_sql.py, app/claims/submit_sql.py); the database runs exactly those."""
+    from app.claims.submit_sql import SUBMIT_CLAIM_V1
+    from app.pickup.handover_sql import HAND_OVER_V1
+
+    with psycopg.connect(pg_database) as conn:
+        for name, text in (
+            ("kitrun_hand_over", HAND_OVER_V1),
+            ("kitrun_submit_claim", SUBMIT_CLAIM_V1),
+        ):
+            body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (name,)).fetchone()
+            assert body is not None, name
+            assert body[0].strip() in text, name

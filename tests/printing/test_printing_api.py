@@ -4,9 +4,9 @@ import pytest
 from sqlmodel import Session, select
 
 from models.claims import Claim
-from tests import labelsui_factories as lf
-from tests import pickup_factories as pf
 from tests.factories import PASSWORD
+from tests.pickup import factories as pf
+from tests.printing import factories as lf
 
 
 def setup(client, n: int = 3):  # noqa: ANN001, ANN201

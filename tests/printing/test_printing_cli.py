@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from models.claims import Claim
-from tests import labelsui_factories as lf
-from tests import pickup_factories as pf
+from tests.pickup import factories as pf
+from tests.printing import factories as lf
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 

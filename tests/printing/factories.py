@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 import labels
 from models.claims import Claim
-from tests import pickup_factories as pf
+from tests.pickup import factories as pf
 
 DPI = 300
 

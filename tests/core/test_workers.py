@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import ROOT, LiveServer, free_port
 
+pytestmark = pytest.mark.slow
+
 
 def _children(pid: int) -> list[int]:
     out = []

@@ -15,7 +15,7 @@ from app.pickup import redeem, volunteers
 from models.claims import Claim, ClaimEvent
 from models.inventory import StockLevel, StockMovement
 from models.pickup import Scan
-from tests import pickup_factories as pf
+from tests.pickup import factories as pf
 
 
 def scan(session, w, code, *, user=None, point=None, nonce=None, at=None, **kw):  # noqa: ANN001, ANN201
