@@ -41,6 +41,7 @@ def serve(
 
     try:
         get_settings().secret  # noqa: B018  (fail fast without a production key)
+        get_settings().trusted_proxy_list  # noqa: B018  (or with a proxy that is no address)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -49,8 +50,9 @@ def serve(
     options = {
         "app": "app.main:create_app",
         "factory": True,
-        "proxy_headers": True,
-        "forwarded_allow_ips": "127.0.0.1",
+        # X-Forwarded-For is read by the app itself, trusting only KITRUN_TRUSTED_PROXIES
+        # (app/main.py), so the same rule holds under any server
+        "proxy_headers": False,
         "log_level": get_settings().log_level.lower(),
         "access_log": False,  # our middleware logs without paths that may carry tokens
     }
@@ -97,7 +99,7 @@ def demo() -> None:
 @user_cli.command("create")
 def user_create(
     username: Annotated[str, typer.Option()],
-    role: Annotated[str, typer.Option(help="diplomat or volunteer")],
+    role: Annotated[str, typer.Option(help="diplomat, volunteer or driver")],
     password: Annotated[str | None, typer.Option(help="prompted for when not given")] = None,
     display_name: Annotated[str, typer.Option()] = "",
 ) -> None:

@@ -37,6 +37,7 @@ def seed(*, session: Session) -> list[tuple[str, str, str]]:
     for username, role, name in (
         ("diplomat", "diplomat", "领事 Consul Demo"),
         ("volunteer", "volunteer", "志愿者 Volunteer Demo"),
+        ("driver", "driver", "司机 Driver Demo"),  # assign to a vehicle on a delivery run
     ):
         password = secrets.token_urlsafe(9)
         accounts.create_user(

@@ -7,19 +7,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core.capacity import CapacityLimit
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, open_async_pool
 from app.core.errors import DomainError
 from routes import api_router, pages_router
+from routes.http import openapi as api_docs
 from routes.http.context import RequestContext
 from routes.http.deps import LoginRequired
+from routes.http.errors import UnexpectedErrors
+from routes.http.headers import SecurityHeaders
+from routes.http.input import BodyLimit, refuse_nul
 from routes.http.web import gettext, render
 
 log = logging.getLogger("kitrun.http")
@@ -29,6 +34,7 @@ NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 VENDOR = {
     "/static/vendor/barcode-detector": NODE_MODULES / "barcode-detector" / "dist",
     "/static/vendor/zxing-wasm": NODE_MODULES / "zxing-wasm" / "dist",
+    "/static/vendor/swagger-ui": NODE_MODULES / "swagger-ui-dist",
 }
 
 
@@ -44,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given settings (default: the environment)."""
     settings = settings or get_settings()
     _ = settings.secret  # fail fast in production without a key
+    _ = settings.trusted_proxy_list  # and on a proxy address that is not one
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,8 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="kitrun",
         version="0.1.0",
         description="Health-kit distribution: stock, claims, QR pickup, delivery runs, labels.",
-        docs_url="/docs",
+        docs_url=None,  # served from our own origin: routes/pages/api_docs.py
+        redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(refuse_nul)],  # no NUL in any path, query, JSON or form
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -73,13 +82,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(
                 _error_body(exc.code, exc.localized(gettext(request)), exc.details),
                 status_code=exc.status_code,
+                headers=exc.headers,
             )
-        return render(
+        page = render(
             request,
             "error.html",
             {"status": exc.status_code, "message": exc.localized(gettext(request))},
             status_code=exc.status_code,
         )
+        page.headers.update(exc.headers)
+        return page
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -106,7 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         message = str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"No such page or endpoint: {request.url.path}"
@@ -129,12 +143,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=500,
         )
 
+    # bodies are counted while they stream in: JSON and forms 1 MiB, uploads their own limit
+    app.add_middleware(BodyLimit)
+    # an unexpected error is answered inside the app, so the client's connection stays usable
+    app.add_middleware(UnexpectedErrors, handler=unexpected)
     app.add_middleware(RequestContext, settings=settings)
+    app.add_middleware(SecurityHeaders)  # outside UnexpectedErrors: its 500s get them too
     app.add_middleware(CapacityLimit)
+    if settings.trusted_proxy_list:
+        # Outermost: all that follows (rate limits, logs) sees the client, not the proxy. The
+        # right-most address of X-Forwarded-For that is not a trusted proxy, and only when the
+        # peer is one (KITRUN_TRUSTED_PROXIES); `kitrun serve` turns uvicorn's own reading off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     _mount_vendor(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)
+    api_docs.install(app)  # the error answers of every operation, in the one error shape
     return app
 
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, Id, Required, utcnow
 
 
 class Verification(StrEnum):
@@ -22,16 +22,16 @@ class CampaignStatus(StrEnum):
 
 
 class CampaignBase(SQLModel):
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
+    name_zh: Required = Field(max_length=200)
+    name_en: Required = Field(max_length=200)
     opens_at: datetime
     closes_at: datetime
-    kit_item_id: int = Field(foreign_key="item.id")
+    kit_item_id: Id = Field(foreign_key="item.id")
     kits_per_student: int = Field(default=1, ge=1, le=10)
     delivery_minors: bool = True
     delivery_quarantine: bool = True
-    delivery_distance_km: float | None = Field(default=None, gt=0)
-    depot_location_id: int | None = Field(default=None, foreign_key="location.id")
+    delivery_distance_km: float | None = Field(default=None, gt=0, le=20000)
+    depot_location_id: Id | None = Field(default=None, foreign_key="location.id")
 
 
 class Campaign(CampaignBase, table=True):
@@ -47,27 +47,34 @@ class Campaign(CampaignBase, table=True):
 
 
 class CampaignSchoolIn(SQLModel):
-    school_id: int
+    model_config = FORBID_EXTRA
+    school_id: Id
     verification: Verification = Verification.roster
 
 
 class CampaignCreate(CampaignBase):
+    model_config = FORBID_EXTRA
     status: CampaignStatus = CampaignStatus.draft
     schools: list[CampaignSchoolIn] = []
 
 
 class CampaignUpdate(SQLModel):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
-    status: CampaignStatus | None = None
-    kits_per_student: int | None = Field(default=None, ge=1, le=10)
-    delivery_minors: bool | None = None
-    delivery_quarantine: bool | None = None
-    delivery_distance_km: float | None = Field(default=None, gt=0)
-    depot_location_id: int | None = None
-    schools: list[CampaignSchoolIn] | None = None
+    """Fields to change; an omitted field keeps its value, null clears only the nullable ones
+    (delivery_distance_km, depot_location_id)."""
+
+    model_config = FORBID_EXTRA
+    # The default None only marks "not sent": an explicit null is refused.
+    name_zh: Required = Field(default=None, max_length=200)
+    name_en: Required = Field(default=None, max_length=200)
+    opens_at: datetime = None
+    closes_at: datetime = None
+    status: CampaignStatus = None
+    kits_per_student: int = Field(default=None, ge=1, le=10)
+    delivery_minors: bool = None
+    delivery_quarantine: bool = None
+    delivery_distance_km: float | None = Field(default=None, gt=0, le=20000)
+    depot_location_id: Id | None = None
+    schools: list[CampaignSchoolIn] = None
 
 
 class CampaignPublic(CampaignBase):
@@ -90,7 +97,7 @@ class CampaignSchool(SQLModel, table=True):
 
 
 class PickupSlotBase(SQLModel):
-    location_id: int = Field(foreign_key="location.id")
+    location_id: Id = Field(foreign_key="location.id")
     starts_at: datetime
     ends_at: datetime
     capacity: int = Field(ge=1, le=100000)
@@ -110,7 +117,7 @@ class PickupSlot(PickupSlotBase, table=True):
 
 
 class PickupSlotCreate(PickupSlotBase):
-    pass
+    model_config = FORBID_EXTRA
 
 
 class PickupSlotPublic(PickupSlotBase):

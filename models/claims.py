@@ -7,7 +7,7 @@ from typing import Literal
 from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, Id, Required, Stripped, utcnow
 
 
 class ClaimStatus(StrEnum):
@@ -141,18 +141,19 @@ class Fulfilment(StrEnum):
 class ClaimIn(SQLModel):
     """What a student submits on the claim form (or a script to the public API)."""
 
-    school_id: int
-    name_zh: str = Field(default="", max_length=50)
-    name_latin: str = Field(min_length=1, max_length=100, description="name as in passport")
-    student_number: str = Field(default="", max_length=40)
-    email: str = Field(default="", max_length=254)
+    model_config = FORBID_EXTRA
+    school_id: Id
+    name_zh: Stripped = Field(default="", max_length=50)
+    name_latin: Required = Field(max_length=100, description="name as in passport")
+    student_number: Stripped = Field(default="", max_length=40)
+    email: Stripped = Field(default="", max_length=254)
     birth_date: date
-    phone: str = Field(default="", max_length=40)
-    wechat: str = Field(default="", max_length=60)
+    phone: Stripped = Field(default="", max_length=40)
+    wechat: Stripped = Field(default="", max_length=60)
     fulfilment: Fulfilment = Fulfilment.pickup
-    pickup_location_id: int | None = None
-    slot_id: int | None = None
-    address: str = Field(default="", max_length=500)
+    pickup_location_id: Id | None = None
+    slot_id: Id | None = None
+    address: Stripped = Field(default="", max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     quarantine: bool = False
@@ -207,6 +208,7 @@ class ClaimStaffPublic(SQLModel):
 
 
 class DecisionIn(SQLModel):
-    claim_ids: list[int] = Field(min_length=1, max_length=1000)
+    model_config = FORBID_EXTRA
+    claim_ids: list[Id] = Field(min_length=1, max_length=1000)
     decision: Literal["approve", "reject"]
-    reason: str = Field(default="", max_length=300)
+    reason: Stripped = Field(default="", max_length=300)

@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, INT32_MAX, Id, Int32, Required, Stripped, utcnow
 
 
 class LocationKind(StrEnum):
@@ -39,13 +40,13 @@ class AdjustReason(StrEnum):
 
 
 class ItemBase(SQLModel):
-    sku: str = Field(min_length=1, max_length=40)
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    unit: str = Field(default="piece", min_length=1, max_length=20)
+    sku: Required = Field(max_length=40)
+    name_zh: Required = Field(max_length=200)
+    name_en: Required = Field(max_length=200)
+    unit: Required = Field(default="piece", max_length=20)
     tracks_lot: bool = True
     tracks_expiry: bool = False
-    low_stock_threshold: int = Field(default=0, ge=0)
+    low_stock_threshold: int = Field(default=0, ge=0, le=INT32_MAX)
     is_kit: bool = False
 
 
@@ -58,14 +59,18 @@ class Item(ItemBase, table=True):
 
 
 class ItemCreate(ItemBase):
-    pass
+    model_config = FORBID_EXTRA
 
 
 class ItemUpdate(SQLModel):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    unit: str | None = Field(default=None, min_length=1, max_length=20)
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    """Fields to change; an omitted field keeps its value (none of them may be null)."""
+
+    model_config = FORBID_EXTRA
+    # The default None only marks "not sent": an explicit null is refused.
+    name_zh: Required = Field(default=None, max_length=200)
+    name_en: Required = Field(default=None, max_length=200)
+    unit: Required = Field(default=None, max_length=20)
+    low_stock_threshold: int = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class ItemPublic(ItemBase):
@@ -89,11 +94,13 @@ class RecipeLine(SQLModel, table=True):
 
 
 class RecipeLineIn(SQLModel):
-    component_item_id: int
+    model_config = FORBID_EXTRA
+    component_item_id: Id
     quantity: int = Field(gt=0, le=100000)
 
 
 class RecipeLinePublic(RecipeLineIn):
+    model_config = ConfigDict(extra="ignore")
     sku: str
     name_zh: str
     name_en: str
@@ -124,9 +131,9 @@ class LotPublic(SQLModel):
 
 class LocationBase(SQLModel):
     kind: LocationKind = Field(default=LocationKind.warehouse, sa_type=String(20))
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    address: str = Field(default="", max_length=500)
+    name_zh: Required = Field(max_length=200)
+    name_en: Required = Field(max_length=200)
+    address: Stripped = Field(default="", max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     active: bool = True
@@ -140,16 +147,20 @@ class Location(LocationBase, table=True):
 
 
 class LocationCreate(LocationBase):
-    pass
+    model_config = FORBID_EXTRA
 
 
 class LocationUpdate(SQLModel):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
+    """Fields to change; an omitted field keeps its value, null clears only lat and lon."""
+
+    model_config = FORBID_EXTRA
+    # The default None only marks "not sent": an explicit null is refused.
+    name_zh: Required = Field(default=None, max_length=200)
+    name_en: Required = Field(default=None, max_length=200)
+    address: Stripped = Field(default=None, max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    active: bool | None = None
+    active: bool = None
 
 
 class LocationPublic(LocationBase):
@@ -221,26 +232,28 @@ class StockLevel(SQLModel, table=True):
 class MovementLineIn(SQLModel):
     """One line of a movement; which fields apply depends on the movement's kind."""
 
-    item_id: int | None = Field(default=None, description="the item (the kit, for assemble)")
-    sku: str | None = Field(default=None, max_length=40, description="instead of item_id")
-    quantity: int = Field(
+    model_config = FORBID_EXTRA
+    item_id: Id | None = Field(default=None, description="the item (the kit, for assemble)")
+    sku: Stripped | None = Field(default=None, max_length=40, description="instead of item_id")
+    quantity: Int32 = Field(
         description="units (kits for assemble); for adjust, signed: + found, - lost"
     )
-    location_id: int | None = Field(
+    location_id: Id | None = Field(
         default=None, description="receive/assemble/adjust/reserve/release/issue: where"
     )
-    from_location_id: int | None = Field(default=None, description="transfer: from")
-    to_location_id: int | None = Field(default=None, description="transfer: to")
-    lot_id: int | None = Field(default=None, description="a lot; omitted: first-expired-first-out")
-    lot_code: str | None = Field(default=None, max_length=60, description="receive: lot code")
+    from_location_id: Id | None = Field(default=None, description="transfer: from")
+    to_location_id: Id | None = Field(default=None, description="transfer: to")
+    lot_id: Id | None = Field(default=None, description="a lot; omitted: first-expired-first-out")
+    lot_code: Stripped | None = Field(default=None, max_length=60, description="receive: lot code")
     expiry: date | None = Field(default=None, description="receive: expiry date")
-    donor: str | None = Field(default=None, max_length=200, description="receive: donor")
+    donor: Stripped | None = Field(default=None, max_length=200, description="receive: donor")
 
 
 class MovementIn(SQLModel):
+    model_config = FORBID_EXTRA
     kind: MovementKind
     reason: AdjustReason | None = Field(default=None, description="adjust: the reason code")
-    note: str = Field(default="", max_length=500)
+    note: Stripped = Field(default="", max_length=500)
     lines: list[MovementLineIn] = Field(min_length=1, max_length=500)
 
 

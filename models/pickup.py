@@ -6,7 +6,7 @@ from pydantic import AwareDatetime, model_validator
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, Id, Required, Stripped, utcnow
 
 
 class VolunteerPoint(SQLModel, table=True):
@@ -53,12 +53,13 @@ class Scan(SQLModel, table=True):
 
 
 class ScanIn(SQLModel):
-    code: str = Field(max_length=500, description="what the scanner read: QR token or short code")
-    point_id: int | None = Field(default=None, description="the pickup point scanned at")
-    run_stop_id: int | None = Field(default=None, description="or the delivery-run stop")
-    nonce: str = Field(
-        min_length=1, max_length=64, description="client id of this attempt, e.g. a UUID"
+    model_config = FORBID_EXTRA
+    code: Stripped = Field(
+        max_length=500, description="what the scanner read: QR token or short code"
     )
+    point_id: Id | None = Field(default=None, description="the pickup point scanned at")
+    run_stop_id: Id | None = Field(default=None, description="or the delivery-run stop")
+    nonce: Required = Field(max_length=64, description="client id of this attempt, e.g. a UUID")
     scanned_at: AwareDatetime = Field(description="when scanned, ISO 8601 with time zone")
     queued: bool = Field(default=False, description="sent later from the offline queue")
 
@@ -70,11 +71,13 @@ class ScanIn(SQLModel):
 
 
 class UndoIn(SQLModel):
-    reason: str = Field(min_length=1, max_length=500)
+    model_config = FORBID_EXTRA
+    reason: Required = Field(max_length=500)
 
 
 class PointsIn(SQLModel):
-    location_ids: list[int] = Field(max_length=500)
+    model_config = FORBID_EXTRA
+    location_ids: list[Id] = Field(max_length=500)
 
 
 class PointsPublic(SQLModel):

@@ -6,7 +6,7 @@ from typing import Literal
 from sqlalchemy import JSON, CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, Id, Int32, utcnow
 
 
 class PrintJob(SQLModel, table=True):
@@ -33,10 +33,11 @@ class PrintJob(SQLModel, table=True):
 class LabelSelection(SQLModel):
     """Which claims to print labels for (all filters combine)."""
 
-    campaign_id: int | None = None
-    school_id: int | None = None
-    location_id: int | None = Field(default=None, description="pickup point holding the kit")
-    run_id: int | None = Field(default=None, description="claims with a stop on this run")
+    model_config = FORBID_EXTRA
+    campaign_id: Id | None = None
+    school_id: Id | None = None
+    location_id: Id | None = Field(default=None, description="pickup point holding the kit")
+    run_id: Id | None = Field(default=None, description="claims with a stop on this run")
     status: str | None = Field(
         default="allocated", max_length=100, description="comma-separated statuses"
     )
@@ -46,7 +47,7 @@ class LabelsIn(LabelSelection):
     """A label print: the selection, the sheet format and the first free position."""
 
     format: str = Field(default="L7160", max_length=20, description="L7160, L7163, 5160, …")
-    start_position: int = Field(default=1, description="first free label on the first sheet")
+    start_position: Int32 = Field(default=1, description="first free label on the first sheet")
 
 
 class PrintJobPublic(SQLModel):

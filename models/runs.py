@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, INT32_MAX, Id, Int32, Required, Stripped, utcnow
 
 
 class Run(SQLModel, table=True):
@@ -39,6 +39,10 @@ class RunVehicle(SQLModel, table=True):
     run_id: int = Field(foreign_key="run.id", index=True)
     name: str = Field(max_length=100)
     driver: str = Field(default="", max_length=100)
+    # The staff account that drives it: only they (and diplomats) see and close its stops.
+    driver_user_id: int | None = Field(
+        default=None, foreign_key="user.id", index=True, ondelete="SET NULL"
+    )
     capacity: int
     shift_start_s: int = Field(description="seconds after midnight, local time")
     shift_end_s: int
@@ -75,58 +79,78 @@ class RunStop(SQLModel, table=True):
 
 
 class RunCreate(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
+    model_config = FORBID_EXTRA
+    name: Required = Field(max_length=200)
     date: date
-    depot_location_id: int
-    campaign_id: int | None = None
+    depot_location_id: Id
+    campaign_id: Id | None = None
     service_s: int = Field(default=300, ge=0, le=4 * 3600, description="time at each stop")
 
 
 class VehicleIn(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    driver: str = Field(default="", max_length=100)
-    capacity: int = Field(description="kits the car holds; must be > 0")
-    shift_start_s: int = Field(description="seconds after midnight, local time (08:00 = 28800)")
-    shift_end_s: int = Field(description="seconds after midnight; after shift_start_s")
-    max_stops: int | None = None
+    model_config = FORBID_EXTRA
+    name: Required = Field(max_length=100)
+    driver: Stripped = Field(default="", max_length=100)
+    driver_user_id: Id | None = Field(
+        default=None, description="the driver's account (role driver): only they see its stops"
+    )
+    capacity: Int32 = Field(description="kits the car holds; must be > 0")
+    shift_start_s: Int32 = Field(description="seconds after midnight, local time (08:00 = 28800)")
+    shift_end_s: Int32 = Field(description="seconds after midnight; after shift_start_s")
+    max_stops: Int32 | None = None
 
 
 class SelectIn(SQLModel):
     """Claims to add: by id, or by filters (delivery claims allocated/ready at the depot)."""
 
-    claim_ids: list[int] | None = Field(default=None, max_length=2000)
-    school_id: int | None = None
+    model_config = FORBID_EXTRA
+    claim_ids: list[Id] | None = Field(default=None, max_length=2000)
+    school_id: Id | None = None
     minors_only: bool = False
     quarantine_only: bool = False
-    priority: int | None = Field(default=None, description="0 minors, 1 others")
+    priority: Int32 | None = Field(default=None, description="0 minors, 1 others")
     limit: int = Field(default=500, ge=1, le=2000)
 
 
+class VehicleDriverIn(SQLModel):
+    """Who drives a vehicle: the name on the route sheet and the account that sees its stops
+    (null: no driver account; only diplomats see them)."""
+
+    model_config = FORBID_EXTRA
+    driver: Stripped = Field(default="", max_length=100)
+    driver_user_id: Id | None = None
+
+
 class MoveIn(SQLModel):
-    vehicle_id: int
-    position: int = Field(ge=1, description="1 = first stop of the route")
+    model_config = FORBID_EXTRA
+    vehicle_id: Id
+    position: int = Field(ge=1, le=INT32_MAX, description="1 = first stop of the route")
     lock: bool = False
 
 
 class LockIn(SQLModel):
+    model_config = FORBID_EXTRA
     locked: bool = True
 
 
 class WindowIn(SQLModel):
     """When the student is home, local time HH:MM; null clears that side."""
 
+    model_config = FORBID_EXTRA
     start: str | None = Field(default=None, max_length=5)
     end: str | None = Field(default=None, max_length=5)
 
 
 class FailIn(SQLModel):
-    reason: str = Field(description="not_home, wrong_address, refused or other")
-    note: str = Field(default="", max_length=500)
+    model_config = FORBID_EXTRA
+    reason: str = Field(max_length=40, description="not_home, wrong_address, refused or other")
+    note: Stripped = Field(default="", max_length=500)
 
 
 class TimeWindowIn(SQLModel):
-    tw_start_s: int | None = None
-    tw_end_s: int | None = None
+    model_config = FORBID_EXTRA
+    tw_start_s: Int32 | None = None
+    tw_end_s: Int32 | None = None
 
 
 class RunPublic(SQLModel):
@@ -150,6 +174,7 @@ class VehiclePublic(SQLModel):
     id: int
     name: str
     driver: str
+    driver_user_id: int | None = None
     capacity: int
     shift_start_s: int
     shift_end_s: int

@@ -5,16 +5,16 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import utcnow
+from models.base import FORBID_EXTRA, Required, Stripped, utcnow
 
 
 class SchoolBase(SQLModel):
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    city: str = Field(default="", max_length=120)
+    name_zh: Required = Field(max_length=200)
+    name_en: Required = Field(max_length=200)
+    city: Stripped = Field(default="", max_length=120)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    email_domains: str = Field(
+    email_domains: Stripped = Field(
         default="", max_length=500, description="comma-separated, e.g. 'etu.univ.fr, univ.fr'"
     )
     in_district: bool = True
@@ -25,20 +25,28 @@ class School(SchoolBase, table=True):
 
 
 class SchoolCreate(SchoolBase):
-    pass
+    model_config = FORBID_EXTRA
 
 
 class SchoolUpdate(SQLModel):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    city: str | None = Field(default=None, max_length=120)
+    """Fields to change; an omitted field keeps its value, null clears only lat and lon."""
+
+    model_config = FORBID_EXTRA
+    # Not nullable: the default None only marks "not sent" (an explicit null is refused).
+    name_zh: Required = Field(default=None, max_length=200)
+    name_en: Required = Field(default=None, max_length=200)
+    city: Stripped = Field(default=None, max_length=120)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    email_domains: str | None = Field(default=None, max_length=500)
-    in_district: bool | None = None
+    email_domains: Stripped = Field(default=None, max_length=500)
+    in_district: bool = None
 
 
 class SchoolPublic(SchoolBase):
+    # An answer shows what is stored, as it is: a name stored before names had to be visible
+    # (a tab, say) must not turn every list into a 500.
+    name_zh: str
+    name_en: str
     id: int
     roster_size: int = 0
 
@@ -75,7 +83,12 @@ class RosterImport(SQLModel, table=True):
     total_lines: int = 0
     processed_lines: int = 0
     imported: int = 0
-    errors: list = Field(default_factory=list, sa_type=JSON)
+    errors: list = Field(
+        default_factory=list, sa_type=JSON, description="the first 1,000 errors, by line"
+    )
+    bad_lines: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}, description="all of them"
+    )
     message: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -89,7 +102,8 @@ class RosterImportPublic(SQLModel):
     total_lines: int
     processed_lines: int
     imported: int
-    errors: list
+    errors: list = Field(description="the first 1,000 errors (line, field, reason)")
+    bad_lines: int = Field(default=0, description="how many lines were bad in all")
     message: str
     created_at: datetime
     finished_at: datetime | None

@@ -3,7 +3,8 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
+from pydantic import ConfigDict
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import utcnow
@@ -12,10 +13,11 @@ from models.base import utcnow
 class Role(StrEnum):
     diplomat = "diplomat"
     volunteer = "volunteer"
+    driver = "driver"  # sees and closes the stops of the vehicles assigned to them
 
 
 class User(SQLModel, table=True):
-    __table_args__ = (CheckConstraint("role IN ('diplomat', 'volunteer')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('diplomat', 'volunteer', 'driver')", name="role"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=80, sa_column_kwargs={"unique": True}, index=False)
@@ -61,7 +63,25 @@ class RateBucket(SQLModel, table=True):
     count: int = 0
 
 
+class LoginThrottle(SQLModel, table=True):
+    """Log-in attempts of one key (an account from an address, or an address): counted before
+    the password is checked, in the statement that decides whether the attempt may proceed
+    (app/accounts/throttle.py); `not_before` (epoch seconds) grows exponentially."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_login_throttle_since", "since"),
+    )
+
+    key: str = Field(max_length=200, primary_key=True)
+    attempts: int = 0
+    not_before: int = 0
+    since: int = Field(default=0, description="epoch seconds: when this count began")
+
+
 class TokenRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)
 

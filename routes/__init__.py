@@ -13,10 +13,10 @@ from routes.api import printing as api_printing
 from routes.api import runs as api_runs
 from routes.api import schools as api_schools
 from routes.http.deps import check_csrf
+from routes.pages import api_docs, home, student
 from routes.pages import auth as page_auth
 from routes.pages import claims as page_claims
 from routes.pages import dashboard as page_dashboard
-from routes.pages import home, student
 from routes.pages import inventory as page_inventory
 from routes.pages import pickup as page_pickup
 from routes.pages import printing as page_printing
@@ -50,3 +50,4 @@ pages_router.include_router(page_pickup.router)
 pages_router.include_router(page_runs.router)
 pages_router.include_router(page_printing.router)
 pages_router.include_router(page_dashboard.router)
+pages_router.include_router(api_docs.router)

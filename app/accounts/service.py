@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from app.accounts import throttle
 from app.audit import trail as audit
-from app.core import ratelimit, security
+from app.core import security
+from app.core.config import Settings
 from app.core.errors import N_, Conflict, CsrfFailed, Invalid, TooManyRequests, Unauthorized
 from models.base import utcnow
 from models.users import Role, User, UserToken
@@ -77,30 +79,36 @@ def authenticate(
     username: str,
     password: str,
     address: str,
-    max_per_user: int,
-    max_per_ip: int,
-    window_seconds: int,
+    settings: Settings,
+    now: float | None = None,
 ) -> User:
-    """Check a password; failures are counted per account and per address in the database."""
+    """Check a password, throttled per (account, address) and per address (app/accounts/
+    throttle.py): the attempt is counted before the check; 429 with the wait when it must."""
     username = username.strip().lower()
-    user_key, ip_key = f"login-fail:user:{username}", f"login-fail:ip:{address}"
-    if (
-        ratelimit.count(session, user_key, window_seconds=window_seconds) >= max_per_user
-        or ratelimit.count(session, ip_key, window_seconds=window_seconds) >= max_per_ip
-    ):
-        session.rollback()
+    policy = throttle.Policy.of(settings)
+    wait = throttle.admit(session, username=username, address=address, policy=policy, now=now)
+    if wait:
         raise TooManyRequests(
-            N_("Too many failed logins. Wait a few minutes and try again."),
-            details={"retry_after_seconds": window_seconds},
+            N_("Too many failed log-ins from your address: try again in {seconds} seconds."),
+            params={"seconds": wait},
+            details={"retry_after_seconds": wait},
+            retry_after=wait,
         )
     user = session.exec(select(User).where(User.username == username)).first()
     ok = security.verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
-        ratelimit.hit(session, user_key, window_seconds=window_seconds)
-        ratelimit.hit(session, ip_key, window_seconds=window_seconds)
+        audit.record(
+            session,
+            user_id=None,
+            action="login.failed",
+            object_type="user",
+            object_id=user.id if user else username,
+            after={"username": username, "address": address},
+        )
         session.commit()
         raise Unauthorized(N_("Wrong username or password."), code="bad_credentials")
-    session.rollback()
+    throttle.succeeded(session, username=username, address=address, policy=policy)
+    session.commit()
     return user
 
 

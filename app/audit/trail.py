@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,6 +11,7 @@ from typing import Any
 from sqlalchemy import event, func, insert, select
 from sqlmodel import Session
 
+from app.core import csv_out
 from models.audit import AuditEntry
 from models.base import utcnow
 from models.users import User
@@ -179,10 +178,7 @@ def to_csv(*, session: Session, filters: AuditFilter) -> bytes:
     """The filtered audit trail as CSV (UTF-8 with BOM), oldest first."""
     import json
 
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
+    w = csv_out.Writer(CSV_COLUMNS)
     for e, username in session.execute(
         select(AuditEntry, User.username)
         .outerjoin(User, User.id == AuditEntry.user_id)
@@ -202,7 +198,7 @@ def to_csv(*, session: Session, filters: AuditFilter) -> bytes:
                 json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
             ]
         )
-    return out.getvalue().encode("utf-8")
+    return w.to_bytes()
 
 
 # ---------------------------------------------------------------- changes made through the ORM

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 
 from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
 from app.claims import actions as claim_actions
+from app.core import csv_out
 from app.core.db import Prepared
 from app.core.errors import N_, NotFound
 from app.core.localtime import to_local
@@ -165,9 +164,7 @@ def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -
 def to_csv(*, session: Session, **filters) -> bytes:
     stmt = filtered(session=session, **filters).order_by(Claim.id)
     look = lookups(session)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(
+    w = csv_out.Writer(
         [
             "id",
             "campaign",
@@ -213,4 +210,4 @@ def to_csv(*, session: Session, **filters) -> bytes:
                 c.handed_over_at.isoformat() if c.handed_over_at else "",
             ]
         )
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return w.to_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -28,9 +29,16 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="IANA zone of the district: 'today' at the points")
     session_days: int = 14
     api_token_days: int = 30
-    login_max_failures_per_user: int = 5
-    login_max_failures_per_ip: int = 30
-    login_window_seconds: int = 900
+    trusted_proxies: str = Field(
+        "",
+        description="comma-separated addresses or CIDRs of reverse proxies whose "
+        "X-Forwarded-For is believed (empty: none; the peer is the client)",
+    )
+    login_free_failures: int = Field(5, description="per account and address, before delays")
+    login_free_failures_per_ip: int = Field(30, description="per address, all accounts")
+    login_delay_seconds: int = Field(30, description="the first delay; doubled at each failure")
+    login_max_delay_seconds: int = 900
+    login_window_seconds: int = Field(86400, description="counts start afresh this long after")
     expiry_alert_days: int = 30
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -58,6 +66,24 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
+
+    @cached_property
+    def trusted_proxy_list(self) -> list[str]:
+        """KITRUN_TRUSTED_PROXIES as checked addresses and networks (ConfigError if not)."""
+        out = []
+        for raw in self.trusted_proxies.split(","):
+            entry = raw.strip()
+            if not entry:
+                continue
+            try:
+                net = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"KITRUN_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(e.g. 10.0.0.5, 172.30.0.0/16, ::1); names and * are not accepted."
+                ) from None
+            out.append(str(net.network_address) if net.num_addresses == 1 else str(net))
+        return out
 
     @property
     def is_sqlite(self) -> bool:

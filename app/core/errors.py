@@ -31,6 +31,11 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (Retry-After of a 429)."""
+        return {}
+
     def localized(self, gettext: Callable[[str], str]) -> str:
         """The message in the reader's language (the template is the catalog's msgid)."""
         text = gettext(self.template)
@@ -71,3 +76,11 @@ class CsrfFailed(Forbidden):
 class TooManyRequests(DomainError):
     status_code = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}

@@ -55,6 +55,7 @@ CLAIMS = [
     N_("rejected"),
     N_("cancelled"),
     N_("expired"),
+    N_("out_of_stock"),  # a scan's not_ready answer when the reserved kit is missing
     # verification modes, campaign statuses, delivery reasons, fulfilment
     N_("roster"),
     N_("email"),

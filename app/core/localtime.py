@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -24,3 +24,8 @@ def to_local(value: datetime | None, tz: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(zone(tz))
+
+
+def today(tz: str) -> date:
+    """Today's date in the district."""
+    return datetime.now(zone(tz)).date()

@@ -35,7 +35,14 @@ def token_hash(token: str) -> str:
 
 
 def new_csrf_token() -> str:
+    """An anonymous browser's CSRF token (kept in its cookie: double submit)."""
     return secrets.token_urlsafe(24)
+
+
+def session_csrf_token(secret: str, session_token: str) -> str:
+    """The CSRF token of a logged-in session: an HMAC of the session token's id (its hash) with
+    the secret key, so a token taken from another session, or planted in a cookie, never fits."""
+    return keyed_hash(secret, "csrf:" + token_hash(session_token))
 
 
 def csrf_matches(cookie_value: str | None, submitted: str | None) -> bool:

@@ -194,7 +194,23 @@ def to_svg(drawing: Drawing, chart_id: str, title: str) -> str:
     svg = svg.replace('id="group"', f'id="group-{safe_id}"')
     svg = re.sub(r"font-family: [^;]+;", f"font-family: {SVG_FONTS};", svg)
     svg = svg.replace("<title>...</title>", f"<title>{_escape(title)}</title>")
+    svg = _STYLE_ATTR.sub(_presentation, svg)
     return svg.replace("<desc>...</desc>", "")
+
+
+# The pages' Content-Security-Policy allows no inline style (style-src 'self'), and a style
+# attribute is inline style. Every property renderSVG writes there (fill, stroke, stroke-width,
+# font-family, font-size, clip-path…) is also an SVG presentation attribute, which CSP allows.
+_STYLE_ATTR = re.compile(r' style="([^"]*)"')
+
+
+def _presentation(match: re.Match) -> str:
+    attrs = []
+    for declaration in match.group(1).split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon and name.strip():
+            attrs.append(f' {name.strip()}="{value.strip()}"')
+    return "".join(attrs)
 
 
 def _escape(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,6 +27,12 @@ def _scaled(drawing, scale: float):  # noqa: ANN001, ANN202
     drawing.width *= scale
     drawing.height *= scale
     return drawing
+
+
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: reportlab reads a Paragraph's text as markup, so names from
+    the data (`<b>`, `&`, `<img src=…>`, which it would fetch) are escaped, never interpreted."""
+    return Paragraph(escape(text), style)
 
 
 def _table(header: list[str], rows: list[list], font: str, widths: list[float]) -> Table:
@@ -57,8 +64,8 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
         span += " – " + summary["until"].isoformat()
     h, t = summary["headline"], summary["totals"]
     story: list = [
-        Paragraph(f"{_('Daily report')} · {c.name_zh} / {c.name_en}", title),
-        Paragraph(
+        _para(f"{_('Daily report')} · {c.name_zh} / {c.name_en}", title),
+        _para(
             f"{span} ({summary['timezone']}) · {_('Generated')} "
             f"{datetime.now().astimezone():%Y-%m-%d %H:%M}",
             body,
@@ -129,7 +136,7 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
     )
     more = len(summary["points"]) - POINT_ROWS, len(active) - SCHOOL_ROWS
     if max(more) > 0:
-        story.append(Paragraph(_("All rows are in the CSV report."), body))
+        story.append(_para(_("All rows are in the CSV report."), body))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlmodel import Session
 
+from app.core import csv_out
 from app.dashboard import figures as dashboard
 from app.dashboard.figures import HANDED, DayRange
 from models.campaigns import CampaignSchool
@@ -203,10 +202,7 @@ CSV_COLUMNS = (
 
 def daily_csv(summary: dict) -> bytes:
     """The summary as one CSV (UTF-8 with BOM): a row per school, then a row per point."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
+    w = csv_out.Writer(CSV_COLUMNS)
     for s in summary["schools"]:
         w.writerow(
             ["school", s["id"], s["name_zh"], s["name_en"], s["claims"], s["handovers"]]
@@ -222,7 +218,7 @@ def daily_csv(summary: dict) -> bytes:
         ["total", "", "", "", t["claims"], t["handovers"], t["deliveries"]]
         + ["", "", t["movements"], "", ""]
     )
-    return out.getvalue().encode("utf-8")
+    return w.to_bytes()
 
 
 def filename(summary: dict, ext: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from app.core.errors import N_, Conflict
+from models.base import INT32_MAX
 from models.inventory import (
     Item,
     Location,
@@ -83,9 +84,17 @@ def apply(session: Session, movement: StockMovement, delta: Delta) -> None:
             .on_conflict_do_update(
                 index_elements=["item_id", "lot_id", "location_id"],
                 set_={"on_hand": lvl.on_hand + delta.on_hand},
+                # the level is an INTEGER: refuse rather than overflow (an error on PostgreSQL)
+                where=lvl.on_hand <= INT32_MAX - delta.on_hand,
             )
+            .returning(lvl.id)
         )
-        session.execute(stmt)
+        if session.execute(stmt).first() is None:
+            raise Conflict(
+                N_("That much stock would exceed {max} units in one place."),
+                params={"max": INT32_MAX},
+                code="level_too_large",
+            )
     elif not _change_level(session, delta):
         raise _shortage(session, delta)
     session.add(_entry(movement, delta))

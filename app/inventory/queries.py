@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.core import csv_out
 from models.inventory import (
     Item,
     LevelPublic,
@@ -260,11 +259,9 @@ def alerts(
 
 
 def _csv(header: list[str], rows: list[list]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
+    writer = csv_out.Writer(header)
     writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM, so Excel reads UTF-8
+    return writer.to_bytes()
 
 
 def levels_csv(*, session: Session) -> bytes:

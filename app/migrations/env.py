@@ -44,8 +44,23 @@ def _run(connection) -> None:  # noqa: ANN001
         render_as_batch=True,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None:
+        # SQLite's procedure for changes that rebuild a table (batch mode): with foreign keys
+        # on, dropping the old table would cascade (e.g. every session of the user table). The
+        # pragma is a no-op inside a transaction, so it is set on the raw connection before.
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+        if raw is not None:
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -45,6 +45,7 @@ RESULTS = (
     "wrong_point",
     "campaign_closed",
     "not_your_point",
+    "not_your_vehicle",
     "unknown_point",
     "nonce_reused",
 )
@@ -58,6 +59,7 @@ RESULT_LABELS = {
     "wrong_point": N_("wrong point"),
     "campaign_closed": N_("campaign closed"),
     "not_your_point": N_("not your point"),
+    "not_your_vehicle": N_("not your vehicle"),
     "unknown_point": N_("unknown point"),
     "nonce_reused": N_("nonce reused"),
 }
@@ -71,6 +73,7 @@ MESSAGES = {
     "wrong_point": N_("This kit waits at another pickup point: {location}."),
     "campaign_closed": N_("This campaign is closed."),
     "not_your_point": N_("You are not assigned to this pickup point."),
+    "not_your_vehicle": N_("This stop is on a vehicle not assigned to you."),
     "unknown_point": N_("No such pickup point."),
     "nonce_reused": N_(
         "This scan id (nonce) was already used for another code; nothing was handed over. "
@@ -98,9 +101,9 @@ class Target:
     )
 
 
-# The delivery-runs service registers a resolver: (session, run_stop_id, user_id) -> Target, or
-# a result code ("unknown_point", "not_your_point") when the stop cannot be scanned by this user.
-run_stop_resolvers: list[Callable[[Session, int, int], Target | str]] = []
+# The delivery-runs service registers a resolver: (session, run_stop_id, user_id, role) -> Target,
+# or a result code ("unknown_point", "not_your_vehicle") when this user cannot scan at the stop.
+run_stop_resolvers: list[Callable[[Session, int, int, str], Target | str]] = []
 
 
 def code_hash(code: str) -> str:
@@ -385,18 +388,3 @@ def localize(response: dict, gettext: Callable[[str], str], locale: str = "en") 
     out = dict(response)
     out["message"] = gettext(template).format(**params) if template else response.get("message")
     return out
-
-
-STATUSES_FOR_MESSAGES = (
-    N_("submitted"),
-    N_("verified"),
-    N_("waitlisted"),
-    N_("allocated"),
-    N_("ready"),
-    N_("out_for_delivery"),
-    N_("handed_over"),
-    N_("rejected"),
-    N_("cancelled"),
-    N_("expired"),
-    N_("out_of_stock"),
-)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.core import csv_out
 from app.core.errors import N_, Invalid
 from app.pickup.handover import mask_name
 from app.pickup.volunteers import pickup_point
@@ -180,10 +179,7 @@ CSV_COLUMNS = (
 
 def scans_csv(*, session: Session, filters: ScanFilter) -> bytes:
     """The filtered scan log as CSV (UTF-8 with BOM); codes only as a hash prefix."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
+    w = csv_out.Writer(CSV_COLUMNS)
     q, _ = _query(filters)
     for r in session.execute(q.order_by(Scan.received_at, Scan.id)):
         d = _row(r)
@@ -204,7 +200,7 @@ def scans_csv(*, session: Session, filters: ScanFilter) -> bytes:
                 d["code_hash"],
             ]
         )
-    return out.getvalue().encode("utf-8")
+    return w.to_bytes()
 
 
 def volunteers(*, session: Session) -> list[User]:

@@ -196,7 +196,7 @@ def _write(
 def _target(session: Session, attempt: Attempt, look) -> Target | str:  # noqa: ANN001
     if attempt.run_stop_id is not None:
         for resolver in run_stop_resolvers:
-            return resolver(session, attempt.run_stop_id, attempt.user.id)
+            return resolver(session, attempt.run_stop_id, attempt.user.id, attempt.user.role)
         return "unknown_point"
     return point_rules(look, attempt.user, attempt.location_id)
 

@@ -11,13 +11,14 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlmodel import Session
 
-from app.core.errors import N_, Conflict, Invalid
+from app.core.errors import N_, Conflict, Invalid, NotFound
 from app.pickup import handover as pickup
+from app.runs import drivers
 from app.runs import service as runs
 from models.base import utcnow
 from models.claims import Claim, ClaimEvent
-from models.runs import Run, RunStop
-from models.users import User
+from models.runs import Run, RunStop, RunVehicle
+from models.users import Role, User
 
 FAIL_REASONS = {
     "not_home": N_("not at home"),
@@ -126,21 +127,30 @@ def _close_stop(session: Session, stop_id: int, run_id: int, at: datetime) -> No
     _maybe_complete(session, run_id)
 
 
-def resolve_stop(session: Session, run_stop_id: int, user_id: int) -> pickup.Target | str:
-    """The pickup flow's target for a scan at a run stop (registered with pickup)."""
+def resolve_stop(
+    session: Session, run_stop_id: int, user_id: int, role: str
+) -> pickup.Target | str:
+    """The pickup flow's target for a scan at a run stop (registered with pickup): only the
+    driver of the stop's vehicle, or a diplomat, may close it ("not_your_vehicle" else)."""
     row = session.execute(
         select(
             RunStop.id,
             RunStop.claim_id,
             RunStop.vehicle_id,
+            RunVehicle.driver_user_id,
             Run.id.label("run_id"),
             Run.status,
             Run.depot_location_id,
         )
         .join(Run, Run.id == RunStop.run_id)
+        .outerjoin(RunVehicle, RunVehicle.id == RunStop.vehicle_id)
         .where(RunStop.id == run_stop_id)
     ).first()
-    if row is None or row.vehicle_id is None or row.status not in ("dispatched", "complete"):
+    if row is None:
+        return "unknown_point"
+    if not drivers.may_drive(user_id=user_id, role=role, driver_user_id=row.driver_user_id):
+        return "not_your_vehicle"
+    if row.vehicle_id is None or row.status not in ("dispatched", "complete"):
         return "unknown_point"
     run_id = row.run_id
 
@@ -161,9 +171,23 @@ if resolve_stop not in pickup.run_stop_resolvers:
 
 
 def fail_stop(
-    *, session: Session, run_id: int, stop_id: int, reason: str, note: str = "", user: User
+    *,
+    session: Session,
+    run_id: int,
+    stop_id: int,
+    reason: str,
+    note: str = "",
+    user: User,
+    vehicle_id: int | None = None,
 ) -> RunStop:
-    """The driver could not deliver: the stop fails and its claim returns to be planned again."""
+    """The driver could not deliver: the stop fails and its claim returns to be planned again.
+    Only the driver of the stop's vehicle (of `vehicle_id`, when given) or a diplomat (403)."""
+    run = runs.get_run(session=session, run_id=run_id)
+    stop = drivers.require_stop(session=session, user=user, run_id=run.id, stop_id=stop_id)
+    if vehicle_id is not None and stop.vehicle_id != vehicle_id:
+        raise NotFound(
+            N_("Vehicle {vehicle} has no stop {id}."), params={"vehicle": vehicle_id, "id": stop_id}
+        )
     if reason not in FAIL_REASONS:
         raise Invalid(
             N_("Unknown reason {reason}: use one of {choices}."),
@@ -171,21 +195,29 @@ def fail_stop(
         )
     if len(note) > 500:
         raise Invalid(N_("The note is at most 500 characters."))
-    run = runs.get_run(session=session, run_id=run_id)
-    stop = runs.stop_of(session, run.id, stop_id)
     if run.status != "dispatched":
         raise Conflict(
             N_("Run {id} is {status}: only stops of a dispatched run can fail."),
             params={"id": run_id, "status": run.status},
         )
+    open_stop = [
+        RunStop.id == stop.id,
+        RunStop.status == "planned",
+        RunStop.vehicle_id.is_not(None),
+    ]
+    if user.role != Role.diplomat:
+        # the assignment is part of the update: a driver swapped meanwhile closes nothing
+        mine = select(RunVehicle.id).where(RunVehicle.driver_user_id == user.id)
+        open_stop.append(RunStop.vehicle_id.in_(mine))
     closed = session.execute(
         update(RunStop)
-        .where(RunStop.id == stop.id, RunStop.status == "planned", RunStop.vehicle_id.is_not(None))
+        .where(*open_stop)
         .values(status="failed", fail_reason=reason, closed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:
         session.rollback()
+        drivers.require_stop(session=session, user=user, run_id=run.id, stop_id=stop_id)
         raise Conflict(N_("Stop {id} is already closed."), params={"id": stop_id})
     back = session.execute(
         update(Claim)

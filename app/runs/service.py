@@ -15,9 +15,11 @@ from sqlmodel import Session
 
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from models.base import utcnow
+from models.campaigns import Campaign
 from models.claims import Claim, ClaimEvent
 from models.inventory import Location
 from models.runs import Run, RunStop, RunVehicle
+from models.users import Role, User
 
 EDITABLE = ("draft", "planned")
 SELECTABLE = ("allocated", "ready")
@@ -90,6 +92,8 @@ def create_run(
         )
     if not name.strip():
         raise Invalid(N_("Give the run a name."))
+    if campaign_id is not None and session.get(Campaign, campaign_id) is None:
+        raise Invalid(N_("No campaign with id {id}."), params={"id": campaign_id})
     if service_s < 0:
         raise Invalid(N_("The time per stop cannot be negative."))
     run = Run(
@@ -121,10 +125,12 @@ def add_vehicle(
     shift_start_s: int,
     shift_end_s: int,
     driver: str = "",
+    driver_user_id: int | None = None,
     max_stops: int | None = None,
 ) -> RunVehicle:
-    """Add a car to a run that is not dispatched yet."""
+    """Add a car to a run that is not dispatched yet (with its driver's account, if given)."""
     run = editable_run(session, run_id)
+    driver_account(session, driver_user_id)
     if not name.strip():
         raise Invalid(N_("Give the vehicle a name."))
     if capacity <= 0:
@@ -150,6 +156,7 @@ def add_vehicle(
         run_id=run.id,
         name=name.strip(),
         driver=driver.strip(),
+        driver_user_id=driver_user_id,
         capacity=capacity,
         shift_start_s=shift_start_s,
         shift_end_s=shift_end_s,
@@ -162,14 +169,38 @@ def add_vehicle(
     return vehicle
 
 
-def remove_vehicle(*, session: Session, run_id: int, vehicle_id: int) -> None:
-    """Remove a car; its stops wait to be planned again."""
-    run = editable_run(session, run_id)
+def driver_account(session: Session, user_id: int | None) -> User | None:
+    """The account that may drive a vehicle: an active user with the driver role (422 else)."""
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid(N_("No user with id {id}."), params={"id": user_id})
+    if user.role != Role.driver or not user.active:
+        raise Invalid(
+            N_(
+                "{username} is not an active driver account; create one with "
+                "`kitrun user create --role driver`."
+            ),
+            params={"username": user.username},
+        )
+    return user
+
+
+def vehicle_of(session: Session, run_id: int, vehicle_id: int) -> RunVehicle:
+    """The run's vehicle, or 404."""
     vehicle = session.get(RunVehicle, vehicle_id)
-    if vehicle is None or vehicle.run_id != run.id:
+    if vehicle is None or vehicle.run_id != run_id:
         raise NotFound(
             N_("Run {run} has no vehicle {id}."), params={"run": run_id, "id": vehicle_id}
         )
+    return vehicle
+
+
+def remove_vehicle(*, session: Session, run_id: int, vehicle_id: int) -> None:
+    """Remove a car; its stops wait to be planned again."""
+    run = editable_run(session, run_id)
+    vehicle = vehicle_of(session, run.id, vehicle_id)
     session.execute(
         update(RunStop)
         .where(RunStop.vehicle_id == vehicle_id)

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.core.errors import N_, Invalid, NotFound
+from app.runs import drivers
 from app.runs.service import get_run, hhmm
 from labels import LabelError, RouteSheet, Stop, VehicleRoute, render_route_sheets
 from models.claims import Claim
 from models.inventory import Location
 from models.runs import RunStop, RunVehicle
+from models.users import User
 
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 PAPERS = ("A4", "Letter")
@@ -210,8 +212,10 @@ def _note(s: dict) -> str:
     return ", ".join(parts)
 
 
-def driver_view(*, session: Session, run_id: int, vehicle_id: int) -> dict:
-    """A driver's route: the next open stop first, then the rest, with map links."""
+def driver_view(*, session: Session, run_id: int, vehicle_id: int, user: User) -> dict:
+    """A driver's route: the next open stop first, then the rest, with map links. Only for the
+    vehicle's driver and diplomats (403 `not_your_vehicle`)."""
+    drivers.require_vehicle(session=session, user=user, run_id=run_id, vehicle_id=vehicle_id)
     d = detail(session=session, run_id=run_id)
     vehicle = next((v for v in d["vehicles"] if v["id"] == vehicle_id), None)
     if vehicle is None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -131,24 +132,35 @@ def parse_birth_date(value: str, *, today: date) -> tuple[date | None, LineError
 # ---------------------------------------------------------------- parsing
 
 
-def parse_roster(
-    text: str,
+DATE_CACHE = 10_000  # distinct birth-date spellings parsed once each (a roster has few)
+
+
+@dataclass
+class RosterCheck:
+    """A roster read through: its first line errors and how many lines were bad or good."""
+
+    errors: list[LineError] = field(default_factory=list)
+    bad_lines: int = 0
+    students: int = 0
+
+
+def _lines(
+    csv: csv_in.CsvFile,
     *,
     today: date,
     progress: Callable[[int], None] | None = None,
     every: int = PROGRESS_EVERY,
-) -> tuple[list[dict[str, Any]], list[LineError]]:
-    """Parse a decoded roster: the entries and every bad line (entries are unusable if any)."""
-    header, body = csv_in.rows(text)
-    columns, errors = csv_in.map_headers(header, SYNONYMS, REQUIRED)
-    if errors:
-        return [], errors
+) -> Iterator[tuple[dict[str, Any] | None, list[LineError]]]:
+    """Each student line of a roster: its entry, or its errors (header errors first)."""
+    columns, header_errors = csv_in.map_headers(csv.header, SYNONYMS, REQUIRED)
+    if header_errors:
+        yield None, header_errors
+        return
     i_num, i_name = columns["student_number"], columns["name"]
     i_dob, i_mail = columns["birth_date"], columns.get("email")
-    entries: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     dates: dict[str, tuple[date | None, LineError | None]] = {}
-    for n, (line, cells) in enumerate(body, start=1):
+    for n, (line, cells) in enumerate(csv.body, start=1):
         if progress and n % every == 0:
             progress(line)
         bad: list[LineError] = []
@@ -171,8 +183,6 @@ def parse_roster(
                     {"number": number, "first": seen[number]},
                 )
             )
-        else:
-            seen[number] = line
         name_norm = normalize_name(name)
         if not name:
             bad.append(LineError(line, "name", N_("The name is missing.")))
@@ -186,9 +196,11 @@ def parse_roster(
         if not raw_dob:
             bad.append(LineError(line, "birth_date", N_("The birth date is missing.")))
         else:
-            if raw_dob not in dates:  # many students share a birthday: parse each spelling once
-                dates[raw_dob] = parse_birth_date(raw_dob, today=today)
-            dob, err = dates[raw_dob]
+            # many students share a birthday: parse each spelling once (a bounded cache)
+            got = dates.get(raw_dob) or parse_birth_date(raw_dob, today=today)
+            if len(dates) < DATE_CACHE:
+                dates[raw_dob] = got
+            dob, err = got
             if err:
                 bad.append(LineError(line, err.field, err.msg, err.params))
         if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
@@ -201,17 +213,48 @@ def parse_roster(
                 )
             )
         if bad:
-            errors.extend(bad)
-        elif not errors:
-            entries.append(
+            yield None, bad
+        else:
+            seen[number] = line  # only good lines: a file of bad lines keeps memory flat
+            yield (
                 {
                     "student_number": number,
                     "name": name,
                     "name_norm": name_norm[:200],
                     "birth_date": dob,
                     "email": email or None,
-                }
+                },
+                [],
             )
-    if not entries and not errors:
-        errors.append(LineError(1, "", N_("The file has no student lines under its header.")))
-    return ([] if errors else entries), errors
+
+
+def check_roster(
+    csv: csv_in.CsvFile,
+    *,
+    today: date,
+    progress: Callable[[int], None] | None = None,
+    every: int = PROGRESS_EVERY,
+) -> RosterCheck:
+    """Read a whole roster, keeping only its first MAX_ERRORS line errors: memory stays flat."""
+    log = csv_in.ErrorLog()
+    students = 0
+    for entry, errors in _lines(csv, today=today, progress=progress, every=every):
+        if entry is None:
+            log.add(errors)
+        else:
+            students += 1
+    if not students and not log:
+        log.add([LineError(1, "", N_("The file has no student lines under its header."))])
+    return RosterCheck(log.errors, log.bad_lines, students)
+
+
+def roster_entries(csv: csv_in.CsvFile, *, today: date) -> Iterator[dict[str, Any]]:
+    """The entries of a roster that check_roster found good, one at a time."""
+    for entry, errors in _lines(csv, today=today):
+        if entry is None:  # the file changed since it was checked
+            raise csv_in.LineErrors(
+                N_("The file has bad lines: nothing was imported."),
+                errors=errors,
+                bad_lines=1,
+            )
+        yield entry

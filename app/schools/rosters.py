@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.engine import Engine
@@ -16,9 +17,10 @@ from app.core import csv_in
 from app.core.csv_in import LineError
 from app.core.errors import N_, Invalid, NotFound
 from app.schools.parse import (
+    check_roster,
     normalize_name,
     normalize_student_number,
-    parse_roster,
+    roster_entries,
 )
 from models.base import utcnow
 from models.schools import RosterEntry, RosterImport, School
@@ -26,6 +28,8 @@ from models.schools import RosterEntry, RosterImport, School
 log = logging.getLogger("kitrun.rosters")
 
 INSERT_BATCH = 5000
+# A roster file (CSV): 20 MiB holds some 300,000 students; read line by line, never whole.
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
 # ---------------------------------------------------------------- importing
 
@@ -67,46 +71,65 @@ def _set(session: Session, import_id: int, **values: Any) -> None:
     session.execute(update(RosterImport).where(RosterImport.id == import_id).values(**values))
 
 
-def _fail(session: Session, import_id: int, message: str, errors: list[LineError]) -> None:
+def _fail(
+    session: Session,
+    import_id: int,
+    message: str,
+    errors: list[LineError],
+    bad_lines: int = 0,
+) -> None:
     session.rollback()
     _set(
         session,
         import_id,
         status="failed",
         message=message[:500],
-        errors=[e.stored() for e in errors],
+        errors=[e.stored() for e in errors[: csv_in.MAX_ERRORS]],
+        bad_lines=bad_lines,
         finished_at=utcnow(),
     )
     session.commit()
 
 
 def run_import(
-    *, session: Session, import_id: int, data: bytes, today: date | None = None
+    *, session: Session, import_id: int, data: bytes | BinaryIO, today: date | None = None
 ) -> RosterImport:
     """Decode, validate and, only if every line is good, replace the school's roster.
 
-    Progress is committed in short transactions while parsing; the replacement is one
-    transaction that also marks the import done, so nothing else writes while it holds the lock.
+    `data` is the file's bytes or a seekable binary file, read line by line (three times: for
+    its encoding, for its errors, for its entries), so memory stays flat whatever its size;
+    at most csv_in.MAX_ERRORS errors are kept, and every bad line is counted. Progress is
+    committed in short transactions while checking; the replacement is one transaction that
+    also marks the import done, so nothing else writes while it holds the lock.
     """
     imp = get_import(session=session, import_id=import_id)
     today = today or date.today()
     try:
-        text = csv_in.decode(data)
-        total = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
-        _set(session, import_id, status="running", total_lines=total)
+        csv = csv_in.open_csv(data, max_bytes=MAX_ROSTER_BYTES)
+        _set(session, import_id, status="running", total_lines=csv.total_lines)
         session.commit()
 
         def progress(line: int) -> None:
             _set(session, import_id, processed_lines=line)
             session.commit()
 
-        entries, errors = parse_roster(text, today=today, progress=progress)
-        if errors:
-            _fail(session, import_id, N_("The file has bad lines: nothing was imported."), errors)
+        check = check_roster(csv, today=today, progress=progress)
+        if check.bad_lines:
+            _fail(
+                session,
+                import_id,
+                N_("The file has bad lines: nothing was imported."),
+                check.errors,
+                check.bad_lines,
+            )
         else:
-            _replace(session, imp.school_id, import_id, entries, total)
+            entries = roster_entries(csv_in.open_csv(data, max_bytes=MAX_ROSTER_BYTES), today=today)
+            _replace(session, imp.school_id, import_id, entries, csv.total_lines)
+    except csv_in.LineErrors as exc:
+        message = exc.message if exc.params else exc.template
+        _fail(session, import_id, message, exc.errors, exc.bad_lines)
     except Invalid as exc:
-        _fail(session, import_id, exc.template, [])
+        _fail(session, import_id, exc.message if exc.params else exc.template, [])
     except Exception:
         log.exception("roster import %s stopped", import_id)
         _fail(session, import_id, N_("The import stopped unexpectedly; nothing was imported."), [])
@@ -115,7 +138,7 @@ def run_import(
     return get_import(session=session, import_id=import_id)
 
 
-def run_in_background(engine: Engine, import_id: int, data: bytes) -> None:
+def run_in_background(engine: Engine, import_id: int, data: bytes | BinaryIO) -> None:
     """Run a pending import after the response, in a session of its own."""
     with Session(engine, expire_on_commit=False) as session:
         try:
@@ -125,23 +148,26 @@ def run_in_background(engine: Engine, import_id: int, data: bytes) -> None:
 
 
 def _replace(
-    session: Session, school_id: int, import_id: int, entries: list[dict], total: int
+    session: Session, school_id: int, import_id: int, entries: Iterable[dict], total: int
 ) -> None:
     # Lock the school so two imports of one roster take turns (SQLite: BEGIN IMMEDIATE does).
     session.exec(select(School.id).where(School.id == school_id).with_for_update()).one()
     session.execute(delete(RosterEntry).where(RosterEntry.school_id == school_id))
-    for start in range(0, len(entries), INSERT_BATCH):
-        batch = entries[start : start + INSERT_BATCH]
+    imported = 0
+    rows = iter(entries)
+    while batch := list(itertools.islice(rows, INSERT_BATCH)):
         for row in batch:
             row["school_id"] = school_id
         session.execute(insert(RosterEntry), batch)
+        imported += len(batch)
     _set(
         session,
         import_id,
         status="done",
         processed_lines=total,
-        imported=len(entries),
+        imported=imported,
         errors=[],
+        bad_lines=0,
         message="",
         finished_at=utcnow(),
     )
@@ -152,22 +178,28 @@ def import_roster(
     *,
     session: Session,
     school_id: int,
-    data: bytes,
+    data: bytes | BinaryIO,
     filename: str = "",
     user_id: int | None = None,
     today: date | None = None,
 ) -> RosterImport:
-    """Import a roster file now; a bad file raises Invalid listing every bad line."""
+    """Import a roster file now; a bad file raises Invalid listing its first 1,000 errors
+    (and counting every bad line)."""
     imp = create_import(session=session, school_id=school_id, filename=filename, user_id=user_id)
     imp = run_import(session=session, import_id=imp.id, data=data, today=today)
     if imp.status != "done":
         if not imp.errors:
             raise Invalid(imp.message, code="bad_file")
+        mixed = imp.message == csv_in.MIXED_ENCODINGS
         raise Invalid(
-            N_("{count} bad line(s): nothing was imported. Fix them and upload the file again."),
-            params={"count": len({e["line"] for e in imp.errors})},
+            csv_in.MIXED_ENCODINGS
+            if mixed
+            else N_(
+                "{count} bad line(s): nothing was imported. Fix them and upload the file again."
+            ),
+            params={} if mixed else {"count": imp.bad_lines},
             details=[{k: e[k] for k in ("line", "field", "reason")} for e in imp.errors],
-            code="bad_lines",
+            code="mixed_encoding" if mixed else "bad_lines",
         )
     return imp
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlmodel import Session, func, or_, select
@@ -14,6 +14,7 @@ from app.core.errors import N_, Conflict, Invalid, NotFound
 from models.schools import School, SchoolCreate, SchoolUpdate
 
 PUBLIC_LIMIT = 20
+MAX_SCHOOLS_CSV_BYTES = 2 * 1024 * 1024  # a few thousand schools; a district has dozens
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN = re.compile(rf"(?:{_LABEL}\.)+[a-z]{{2,63}}")
 
@@ -237,9 +238,14 @@ def _school_line(line: int, cells: list[str], cols: dict[str, int]) -> tuple[dic
     return values, errs
 
 
-def import_schools(*, session: Session, data: bytes) -> dict[str, int]:
+def import_schools(*, session: Session, data: bytes | BinaryIO) -> dict[str, int]:
     """Create or update schools from a CSV (matched by name), all or nothing."""
-    header, body = csv_in.rows(csv_in.decode(data))
+    try:
+        csv = csv_in.open_csv(data, max_bytes=MAX_SCHOOLS_CSV_BYTES)
+    except csv_in.LineErrors as exc:
+        exc.lines = [e.stored() for e in exc.errors]  # with templates, for translated pages
+        raise
+    header, body = csv.header, csv.body
     cols, errors = csv_in.map_headers(header, SCHOOL_SYNONYMS, ["name_zh", "name_en"])
     parsed: list[tuple[int, dict]] = []
     seen: dict[str, int] = {}
@@ -280,9 +286,11 @@ def import_schools(*, session: Session, data: bytes) -> dict[str, int]:
             )
         plan.append((a or b, values))
     if errors:
+        count = len({e.line for e in errors})
+        errors = errors[: csv_in.MAX_ERRORS]
         exc = Invalid(
             N_("{count} bad line(s): nothing was imported. Fix them and upload the file again."),
-            params={"count": len({e.line for e in errors})},
+            params={"count": count},
             details=[e.public() for e in errors],
             code="bad_lines",
         )

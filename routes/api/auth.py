@@ -5,12 +5,13 @@ from fastapi import APIRouter, Request
 from app.accounts import service as accounts
 from models.users import TokenRequest, TokenResponse, UserPublic
 from routes.http.deps import ApiUser, bearer_token
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenResponse)
+@router.post("/auth/token", response_model=TokenResponse, responses=errors(401, 429))
 def create_token(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
     """Exchange username and password for a bearer token (stored hashed, with expiry)."""
     s = request.app.state.settings
@@ -19,9 +20,7 @@ def create_token(body: TokenRequest, request: Request, session: SessionDep) -> T
         username=body.username,
         password=body.password,
         address=request.client.host if request.client else "?",
-        max_per_user=s.login_max_failures_per_user,
-        max_per_ip=s.login_max_failures_per_ip,
-        window_seconds=s.login_window_seconds,
+        settings=s,
     )
     raw, tok = accounts.issue_token(session=session, user=user, kind="api", days=s.api_token_days)
     return TokenResponse(access_token=raw, expires_at=tok.expires_at)

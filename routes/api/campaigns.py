@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.campaigns import service as campaigns
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.campaigns import (
     Campaign,
     CampaignCreate,
@@ -17,6 +17,7 @@ from models.campaigns import (
 )
 from models.inventory import LocationPublic
 from routes.http.deps import ApiDiplomat
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["campaigns"])
@@ -35,7 +36,7 @@ def list_campaigns(
     session: SessionDep,
     user: ApiDiplomat,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> Page[CampaignPublic]:
     rows = campaigns.newest_first(session=session)
     return Page(
@@ -46,7 +47,7 @@ def list_campaigns(
     )
 
 
-@router.post("/campaigns", response_model=CampaignPublic, status_code=201)
+@router.post("/campaigns", response_model=CampaignPublic, status_code=201, responses=errors(404))
 def create_campaign(body: CampaignCreate, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
     """Create a campaign: dates, kit, eligible schools with their verification mode, policy."""
     c = campaigns.create_campaign(session=session, data=body, user_id=user.id)
@@ -54,13 +55,13 @@ def create_campaign(body: CampaignCreate, session: SessionDep, user: ApiDiplomat
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
-def get_campaign(campaign_id: int, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
+def get_campaign(campaign_id: Id, session: SessionDep, user: ApiDiplomat) -> CampaignPublic:
     return _public(session, campaigns.get_campaign(session=session, campaign_id=campaign_id))
 
 
 @router.patch("/campaigns/{campaign_id}", response_model=CampaignPublic)
 def update_campaign(
-    campaign_id: int, body: CampaignUpdate, session: SessionDep, user: ApiDiplomat
+    campaign_id: Id, body: CampaignUpdate, session: SessionDep, user: ApiDiplomat
 ) -> CampaignPublic:
     c = campaigns.update_campaign(
         session=session, campaign_id=campaign_id, data=body, user_id=user.id
@@ -76,14 +77,14 @@ def list_points(session: SessionDep, user: ApiDiplomat) -> list:
 
 @router.get("/pickup-points/{location_id}/slots", response_model=list[PickupSlotPublic])
 def list_slots(
-    location_id: int, session: SessionDep, user: ApiDiplomat, upcoming: bool = True
+    location_id: Id, session: SessionDep, user: ApiDiplomat, upcoming: bool = True
 ) -> list:
     return campaigns.slots(session=session, location_id=location_id, upcoming=upcoming)
 
 
 @router.post("/pickup-points/{location_id}/slots", response_model=PickupSlotPublic, status_code=201)
 def create_slot(
-    location_id: int, body: PickupSlotCreate, session: SessionDep, user: ApiDiplomat
+    location_id: Id, body: PickupSlotCreate, session: SessionDep, user: ApiDiplomat
 ) -> object:
     """Add an opening slot with its capacity; body.location_id must match the path."""
     body.location_id = location_id

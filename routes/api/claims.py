@@ -7,16 +7,22 @@ from fastapi import APIRouter, Query, Request, Response
 from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
 from routes.http.deps import ApiDiplomat
+from routes.http.openapi import errors
 from routes.http.responses import csv_response
 from routes.http.session import SessionDep, database
 
 router = APIRouter(tags=["claims"])
 
 
-@router.post("/campaigns/{public_id}/claims", response_model=ClaimStatusPublic, status_code=201)
+@router.post(
+    "/campaigns/{public_id}/claims",
+    response_model=ClaimStatusPublic,
+    status_code=201,
+    responses=errors(409, 429),
+)
 async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
     """A student's claim (public, rate limited). `public_id` is the campaign's public id."""
     return await claim_fast.submit_claim(
@@ -44,15 +50,15 @@ def claim_status(token: str, request: Request, session: SessionDep) -> dict:
 def list_claims(
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int | None = None,
-    school_id: int | None = None,
+    campaign_id: Id | None = None,
+    school_id: Id | None = None,
     status: str | None = None,
     fulfilment: str | None = None,
     minors: bool | None = None,
-    location_id: int | None = None,
+    location_id: Id | None = None,
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> Page[ClaimStaffPublic]:
     """Claims for staff, filtered and paginated, newest first."""
     rows, total = claim_views.page(
@@ -79,8 +85,8 @@ def list_claims(
 def claims_csv(
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int | None = None,
-    school_id: int | None = None,
+    campaign_id: Id | None = None,
+    school_id: Id | None = None,
     status: str | None = None,
 ) -> Response:
     body = claim_views.to_csv(
@@ -89,7 +95,7 @@ def claims_csv(
     return csv_response(body, "claims.csv")
 
 
-@router.post("/claims/decisions")
+@router.post("/claims/decisions", responses=errors(404))
 def decide(body: DecisionIn, request: Request, session: SessionDep, user: ApiDiplomat) -> dict:
     """Approve or reject claims waiting for manual review (bulk)."""
     return claim_actions.decide_many(

@@ -9,8 +9,9 @@ from app.audit import trail as audit
 from app.core.i18n import translations
 from app.dashboard import figures as dashboard
 from app.dashboard import reports
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from routes.http.deps import ApiDiplomat
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["dashboard"])
@@ -26,12 +27,12 @@ def _file(body: bytes, media: str, name: str) -> Response:
     )
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", responses=errors(404))
 def get_dashboard(
     request: Request,
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int,
+    campaign_id: Id,
     since: date | None = None,
     until: date | None = None,
 ) -> dict:
@@ -47,18 +48,18 @@ def get_dashboard(
     )
 
 
-def _summary(request: Request, session, campaign_id: int, since, until) -> dict:  # noqa: ANN001
+def _summary(request: Request, session, campaign_id: Id, since, until) -> dict:  # noqa: ANN001
     return reports.daily(
         session=session, campaign_id=campaign_id, since=since, until=until, tz=_tz(request)
     )
 
 
-@router.get("/reports/daily")
+@router.get("/reports/daily", responses=errors(404))
 def daily_json(
     request: Request,
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int,
+    campaign_id: Id,
     since: date | None = None,
     until: date | None = None,
 ) -> dict:
@@ -68,12 +69,12 @@ def daily_json(
     return {**s, "campaign": {"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en}}
 
 
-@router.get("/reports/daily.csv", response_class=Response)
+@router.get("/reports/daily.csv", response_class=Response, responses=errors(404))
 def daily_csv(
     request: Request,
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int,
+    campaign_id: Id,
     since: date | None = None,
     until: date | None = None,
 ) -> Response:
@@ -82,12 +83,12 @@ def daily_csv(
     return _file(reports.daily_csv(s), "text/csv; charset=utf-8", reports.filename(s, "csv"))
 
 
-@router.get("/reports/daily.pdf", response_class=Response)
+@router.get("/reports/daily.pdf", response_class=Response, responses=errors(404))
 def daily_pdf(
     request: Request,
     session: SessionDep,
     user: ApiDiplomat,
-    campaign_id: int,
+    campaign_id: Id,
     since: date | None = None,
     until: date | None = None,
     lang: Annotated[str | None, Query(pattern="^(zh_CN|en)$")] = None,
@@ -102,7 +103,7 @@ def daily_pdf(
 
 
 def audit_filter(
-    user_id: int | None = None,
+    user_id: Id | None = None,
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
@@ -116,14 +117,14 @@ def audit_filter(
 def list_audit(
     session: SessionDep,
     user: ApiDiplomat,
-    user_id: int | None = None,
+    user_id: Id | None = None,
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> Page[dict]:
     """The audit trail, newest first: who changed what, when, before and after."""
     f = audit_filter(user_id, action, object_type, object_id, since, until)
@@ -135,7 +136,7 @@ def list_audit(
 def audit_csv(
     session: SessionDep,
     user: ApiDiplomat,
-    user_id: int | None = None,
+    user_id: Id | None = None,
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,

@@ -4,12 +4,13 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.core import health
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=errors(503))
 def healthz(session: SessionDep) -> JSONResponse:
     """200 when the app is up and the database answers, 503 otherwise."""
     dialect = health.ping(session=session)

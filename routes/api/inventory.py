@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.inventory import catalog
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.inventory import (
     Item,
     ItemCreate,
@@ -28,11 +28,12 @@ from models.inventory import (
     RecipeLinePublic,
 )
 from routes.http.deps import ApiDiplomat
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["stock"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 
 
 def _item_public(session, item: Item) -> ItemPublic:  # noqa: ANN001
@@ -67,26 +68,26 @@ def list_items(
     )
 
 
-@router.post("/items", response_model=ItemPublic, status_code=201)
+@router.post("/items", response_model=ItemPublic, status_code=201, responses=errors(409))
 def create_item(body: ItemCreate, session: SessionDep, user: ApiDiplomat) -> ItemPublic:
     return _item_public(session, inventory.create_item(session=session, data=body))
 
 
 @router.get("/items/{item_id}", response_model=ItemPublic)
-def get_item(item_id: int, session: SessionDep, user: ApiDiplomat) -> ItemPublic:
+def get_item(item_id: Id, session: SessionDep, user: ApiDiplomat) -> ItemPublic:
     return _item_public(session, inventory.get_item(session=session, item_id=item_id))
 
 
 @router.patch("/items/{item_id}", response_model=ItemPublic)
 def update_item(
-    item_id: int, body: ItemUpdate, session: SessionDep, user: ApiDiplomat
+    item_id: Id, body: ItemUpdate, session: SessionDep, user: ApiDiplomat
 ) -> ItemPublic:
     return _item_public(session, inventory.update_item(session=session, item_id=item_id, data=body))
 
 
 @router.put("/items/{item_id}/recipe", response_model=ItemPublic)
 def set_recipe(
-    item_id: int, body: list[RecipeLineIn], session: SessionDep, user: ApiDiplomat
+    item_id: Id, body: list[RecipeLineIn], session: SessionDep, user: ApiDiplomat
 ) -> ItemPublic:
     """Replace the kit recipe of an item (its components and quantities per kit)."""
     kit = inventory.set_recipe(session=session, kit_item_id=item_id, lines=body)
@@ -111,13 +112,13 @@ def create_location(body: LocationCreate, session: SessionDep, user: ApiDiplomat
 
 
 @router.get("/locations/{location_id}", response_model=LocationPublic)
-def get_location(location_id: int, session: SessionDep, user: ApiDiplomat) -> Location:
+def get_location(location_id: Id, session: SessionDep, user: ApiDiplomat) -> Location:
     return inventory.get_location(session=session, location_id=location_id)
 
 
 @router.patch("/locations/{location_id}", response_model=LocationPublic)
 def update_location(
-    location_id: int, body: LocationUpdate, session: SessionDep, user: ApiDiplomat
+    location_id: Id, body: LocationUpdate, session: SessionDep, user: ApiDiplomat
 ) -> Location:
     return inventory.update_location(session=session, location_id=location_id, data=body)
 
@@ -126,7 +127,7 @@ def update_location(
 def list_lots(
     session: SessionDep,
     user: ApiDiplomat,
-    item_id: int | None = None,
+    item_id: Id | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[LotPublic]:
@@ -134,7 +135,9 @@ def list_lots(
     return Page(items=rows[offset : offset + limit], total=len(rows), limit=limit, offset=offset)
 
 
-@router.post("/stock/movements", response_model=MovementPublic, status_code=201)
+@router.post(
+    "/stock/movements", response_model=MovementPublic, status_code=201, responses=errors(404, 409)
+)
 def create_movement(body: MovementIn, session: SessionDep, user: ApiDiplomat) -> dict:
     """Apply a movement of one or more lines, all or nothing (409 when stock is short)."""
     movement = inventory.record_movement(session=session, data=body, user_id=user.id)
@@ -145,9 +148,9 @@ def create_movement(body: MovementIn, session: SessionDep, user: ApiDiplomat) ->
 def list_movements(
     session: SessionDep,
     user: ApiDiplomat,
-    item_id: int | None = None,
-    location_id: int | None = None,
-    lot_id: int | None = None,
+    item_id: Id | None = None,
+    location_id: Id | None = None,
+    lot_id: Id | None = None,
     kind: MovementKind | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -173,9 +176,9 @@ def list_movements(
 def list_levels(
     session: SessionDep,
     user: ApiDiplomat,
-    item_id: int | None = None,
-    location_id: int | None = None,
-    lot_id: int | None = None,
+    item_id: Id | None = None,
+    location_id: Id | None = None,
+    lot_id: Id | None = None,
     include_empty: bool = False,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -199,7 +202,7 @@ def stock_alerts(
     session: SessionDep,
     user: ApiDiplomat,
     days: Annotated[int | None, Query(ge=0, le=3650)] = None,
-    location_id: int | None = None,
+    location_id: Id | None = None,
 ) -> dict:
     """Lots expiring within `days` (default: the setting, 30) and items below their threshold."""
     if days is None:
@@ -207,8 +210,8 @@ def stock_alerts(
     return stock_views.alerts(session=session, days=days, location_id=location_id)
 
 
-@router.get("/stock/assemblable")
-def assemblable(kit_item_id: int, location_id: int, session: SessionDep, user: ApiDiplomat) -> dict:
+@router.get("/stock/assemblable", responses=errors(404))
+def assemblable(kit_item_id: Id, location_id: Id, session: SessionDep, user: ApiDiplomat) -> dict:
     """How many kits can be assembled at a location now."""
     return inventory.assemblable(session=session, kit_item_id=kit_item_id, location_id=location_id)
 

@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
 from app.pickup import redeem, volunteers
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
 from routes.http.deps import ApiDiplomat, ApiUser, bearer, csrf_header_ok
+from routes.http.openapi import errors
 from routes.http.responses import csv_response
 from routes.http.session import SessionDep, database
 from routes.http.web import SESSION_COOKIE, gettext
@@ -21,14 +22,17 @@ router = APIRouter(tags=["pickup"])
 
 Bearer = Annotated[str | None, Depends(bearer)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 
 
 @router.post(
     "/scans",
     responses={
         200: {"description": "the answer for every domain outcome: ok, invalid, not_ready, …"},
-        409: {"description": "nonce_reused: this nonce was sent before with another code"},
+        409: {
+            "description": "nonce_reused (in this answer's shape): the nonce was sent before "
+            "with another code; or, in the error shape, the reserved kit is missing from stock"
+        },
     },
 )
 async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONResponse:
@@ -61,9 +65,9 @@ ResultQ = Annotated[str | None, Query(pattern="^(" + "|".join(pickup.RESULTS) + 
 
 
 def _filters(
-    point_id: int | None = None,
-    claim_id: int | None = None,
-    user_id: int | None = None,
+    point_id: Id | None = None,
+    claim_id: Id | None = None,
+    user_id: Id | None = None,
     result: ResultQ = None,
     conflict: bool | None = None,
     since: datetime | None = None,
@@ -104,15 +108,17 @@ def scans_csv(session: SessionDep, user: ApiDiplomat, filters: ScanFilters) -> R
 
 
 @router.post("/claims/{claim_id}/undo-handover")
-def undo_handover(claim_id: int, body: UndoIn, session: SessionDep, user: ApiDiplomat) -> dict:
+def undo_handover(claim_id: Id, body: UndoIn, session: SessionDep, user: ApiDiplomat) -> dict:
     """Reverse a hand-over with a reason: the claim is ready again, its kit re-reserved."""
     claim = pickup.undo_handover(session=session, claim_id=claim_id, reason=body.reason, user=user)
     return {"claim_id": claim.id, "status": claim.status}
 
 
-@router.get("/pickup-points/{point_id}/counters", response_model=CountersPublic)
+@router.get(
+    "/pickup-points/{point_id}/counters", response_model=CountersPublic, responses=errors(403)
+)
 def counters(
-    point_id: int,
+    point_id: Id,
     request: Request,
     session: SessionDep,
     user: ApiUser,
@@ -125,16 +131,14 @@ def counters(
 
 
 @router.get("/volunteers/{user_id}/points", response_model=PointsPublic)
-def get_points(user_id: int, session: SessionDep, user: ApiDiplomat) -> PointsPublic:
+def get_points(user_id: Id, session: SessionDep, user: ApiDiplomat) -> PointsPublic:
     """The pickup points a volunteer may scan at."""
     ids = sorted(volunteers.assignments(session=session).get(user_id, set()))
     return PointsPublic(user_id=user_id, location_ids=ids)
 
 
 @router.put("/volunteers/{user_id}/points", response_model=PointsPublic)
-def set_points(
-    user_id: int, body: PointsIn, session: SessionDep, user: ApiDiplomat
-) -> PointsPublic:
+def set_points(user_id: Id, body: PointsIn, session: SessionDep, user: ApiDiplomat) -> PointsPublic:
     """Replace the pickup points a volunteer may scan at."""
     ids = volunteers.set_volunteer_points(
         session=session, user_id=user_id, location_ids=body.location_ids

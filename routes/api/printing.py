@@ -7,8 +7,10 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
+from models.base import Id
 from models.printing import LabelsIn, PrintJob, PrintJobPublic
 from routes.http.deps import ApiDiplomat
+from routes.http.openapi import errors
 from routes.http.responses import pdf_response
 from routes.http.session import SessionDep
 
@@ -24,6 +26,7 @@ def job_public(job: PrintJob, prefix: str = "/api/v1") -> PrintJobPublic:
 @router.post(
     "/labels",
     responses={
+        **errors(404),
         200: {"content": {"application/pdf": {}}, "description": "the labels (≤ 500)"},
         202: {"model": PrintJobPublic, "description": "a background job; poll Location"},
     },
@@ -56,7 +59,7 @@ def print_labels(
 
 
 @router.get("/print-jobs/{job_id}", response_model=PrintJobPublic)
-def get_print_job(session: SessionDep, user: ApiDiplomat, job_id: int) -> PrintJobPublic:
+def get_print_job(session: SessionDep, user: ApiDiplomat, job_id: Id) -> PrintJobPublic:
     """A print job's status and progress (`done` of `total` labels)."""
     return job_public(print_jobs.get_job(session=session, job_id=job_id))
 
@@ -64,10 +67,10 @@ def get_print_job(session: SessionDep, user: ApiDiplomat, job_id: int) -> PrintJ
 @router.get(
     "/print-jobs/{job_id}/file",
     response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={**errors(409), 200: {"content": {"application/pdf": {}}}},
 )
 def get_print_job_file(
-    request: Request, session: SessionDep, user: ApiDiplomat, job_id: int
+    request: Request, session: SessionDep, user: ApiDiplomat, job_id: Id
 ) -> FileResponse:
     """The PDF of a finished print job (409 while it runs)."""
     path = print_jobs.job_file(session=session, settings=request.app.state.settings, job_id=job_id)

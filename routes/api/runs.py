@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.runs import delivery as run_delivery
+from app.runs import drivers
 from app.runs import plan as run_plan
 from app.runs import service as runs
 from app.runs import views as run_views
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.runs import (
     FailIn,
     LockIn,
@@ -18,19 +19,21 @@ from models.runs import (
     RunPublic,
     SelectIn,
     StopPublic,
+    VehicleDriverIn,
     VehicleIn,
     VehiclePublic,
     WindowIn,
 )
-from routes.http.deps import ApiDiplomat
+from routes.http.deps import ApiDiplomat, ApiUser
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["runs"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 
 
-def _detail(session, run_id: int) -> RunDetail:  # noqa: ANN001
+def _detail(session, run_id: Id) -> RunDetail:  # noqa: ANN001
     d = run_views.detail(session=session, run_id=run_id)
     return RunDetail(**d)
 
@@ -62,29 +65,54 @@ def create_run(body: RunCreate, session: SessionDep, user: ApiDiplomat) -> RunPu
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail)
-def get_run(run_id: int, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+def get_run(run_id: Id, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """The run with its vehicles and stops (in route order; unassigned with their reason)."""
     return _detail(session, run_id)
 
 
-@router.post("/runs/{run_id}/vehicles", response_model=VehiclePublic, status_code=201)
+@router.post(
+    "/runs/{run_id}/vehicles", response_model=VehiclePublic, status_code=201, responses=errors(409)
+)
 def add_vehicle(
-    run_id: int, body: VehicleIn, session: SessionDep, user: ApiDiplomat
+    run_id: Id, body: VehicleIn, session: SessionDep, user: ApiDiplomat
 ) -> VehiclePublic:
     """Add a car (capacity in kits, shift in seconds after midnight)."""
     v = runs.add_vehicle(session=session, run_id=run_id, **body.model_dump())
     return VehiclePublic(**v.model_dump())
 
 
-@router.delete("/runs/{run_id}/vehicles/{vehicle_id}", status_code=204)
-def remove_vehicle(run_id: int, vehicle_id: int, session: SessionDep, user: ApiDiplomat) -> None:
+@router.put(
+    "/runs/{run_id}/vehicles/{vehicle_id}/driver",
+    response_model=VehiclePublic,
+    responses=errors(409),
+)
+def set_driver(
+    run_id: Id, vehicle_id: Id, body: VehicleDriverIn, session: SessionDep, user: ApiDiplomat
+) -> VehiclePublic:
+    """Who drives a car: the name, and the driver account that alone (with diplomats) sees and
+    closes its stops; also once dispatched (drivers swap cars)."""
+    v = drivers.set_driver(
+        session=session,
+        run_id=run_id,
+        vehicle_id=vehicle_id,
+        driver=body.driver,
+        driver_user_id=body.driver_user_id,
+        actor_id=user.id,
+    )
+    return next(x for x in _detail(session, run_id).vehicles if x.id == v.id)
+
+
+@router.delete("/runs/{run_id}/vehicles/{vehicle_id}", status_code=204, responses=errors(409))
+def remove_vehicle(run_id: Id, vehicle_id: Id, session: SessionDep, user: ApiDiplomat) -> None:
     """Remove a car; its stops wait to be planned again."""
     runs.remove_vehicle(session=session, run_id=run_id, vehicle_id=vehicle_id)
 
 
-@router.post("/runs/{run_id}/claims", response_model=list[StopPublic], status_code=201)
+@router.post(
+    "/runs/{run_id}/claims", response_model=list[StopPublic], status_code=201, responses=errors(409)
+)
 def select_claims(
-    run_id: int, body: SelectIn, session: SessionDep, user: ApiDiplomat
+    run_id: Id, body: SelectIn, session: SessionDep, user: ApiDiplomat
 ) -> list[StopPublic]:
     """Add claims by id or by filters; a claim without coordinates is refused by name."""
     stops = runs.select_claims(session=session, run_id=run_id, user_id=user.id, **body.model_dump())
@@ -94,23 +122,23 @@ def select_claims(
     ]
 
 
-@router.delete("/runs/{run_id}/stops/{stop_id}", status_code=204)
-def remove_stop(run_id: int, stop_id: int, session: SessionDep, user: ApiDiplomat) -> None:
+@router.delete("/runs/{run_id}/stops/{stop_id}", status_code=204, responses=errors(409))
+def remove_stop(run_id: Id, stop_id: Id, session: SessionDep, user: ApiDiplomat) -> None:
     """Take a claim off a run that is not dispatched."""
     runs.remove_stop(session=session, run_id=run_id, stop_id=stop_id)
 
 
-@router.post("/runs/{run_id}/optimize", response_model=RunDetail)
-def optimize(run_id: int, request: Request, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+@router.post("/runs/{run_id}/optimize", response_model=RunDetail, responses=errors(409))
+def optimize(run_id: Id, request: Request, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """Plan the routes (locked stops stay first); unassigned stops carry their reason."""
     run_plan.optimise(session=session, settings=request.app.state.settings, run_id=run_id)
     return _detail(session, run_id)
 
 
-@router.post("/runs/{run_id}/stops/{stop_id}/move", response_model=RunDetail)
+@router.post("/runs/{run_id}/stops/{stop_id}/move", response_model=RunDetail, responses=errors(409))
 def move_stop(
-    run_id: int,
-    stop_id: int,
+    run_id: Id,
+    stop_id: Id,
     body: MoveIn,
     request: Request,
     session: SessionDep,
@@ -129,10 +157,10 @@ def move_stop(
     return _detail(session, run_id)
 
 
-@router.post("/runs/{run_id}/stops/{stop_id}/lock", response_model=RunDetail)
+@router.post("/runs/{run_id}/stops/{stop_id}/lock", response_model=RunDetail, responses=errors(409))
 def lock_stop(
-    run_id: int,
-    stop_id: int,
+    run_id: Id,
+    stop_id: Id,
     body: LockIn,
     request: Request,
     session: SessionDep,
@@ -149,27 +177,32 @@ def lock_stop(
     return _detail(session, run_id)
 
 
-@router.put("/runs/{run_id}/stops/{stop_id}/window", response_model=RunDetail)
+@router.put(
+    "/runs/{run_id}/stops/{stop_id}/window", response_model=RunDetail, responses=errors(409)
+)
 def set_window(
-    run_id: int, stop_id: int, body: WindowIn, session: SessionDep, user: ApiDiplomat
+    run_id: Id, stop_id: Id, body: WindowIn, session: SessionDep, user: ApiDiplomat
 ) -> RunDetail:
     """Set when the student is home (the optimiser keeps the arrival inside it)."""
     runs.set_window(session=session, run_id=run_id, stop_id=stop_id, start=body.start, end=body.end)
     return _detail(session, run_id)
 
 
-@router.post("/runs/{run_id}/dispatch", response_model=RunDetail)
-def dispatch(run_id: int, session: SessionDep, user: ApiDiplomat) -> RunDetail:
+@router.post("/runs/{run_id}/dispatch", response_model=RunDetail, responses=errors(409))
+def dispatch(run_id: Id, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """Claims go out for delivery; unassigned claims are released for another run."""
     run_delivery.dispatch(session=session, run_id=run_id, user=user)
     return _detail(session, run_id)
 
 
-@router.post("/runs/{run_id}/stops/{stop_id}/fail", response_model=StopPublic)
+@router.post(
+    "/runs/{run_id}/stops/{stop_id}/fail", response_model=StopPublic, responses=errors(409)
+)
 def fail_stop(
-    run_id: int, stop_id: int, body: FailIn, session: SessionDep, user: ApiDiplomat
+    run_id: Id, stop_id: Id, body: FailIn, session: SessionDep, user: ApiUser
 ) -> StopPublic:
-    """Not delivered (not_home, wrong_address, refused, other): the claim is planned again."""
+    """Not delivered (not_home, wrong_address, refused, other): the claim is planned again.
+    A diplomat, or the driver of the stop's vehicle (403 `not_your_vehicle` for anyone else)."""
     run_delivery.fail_stop(
         session=session,
         run_id=run_id,
@@ -188,7 +221,7 @@ def fail_stop(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def route_sheet(
-    run_id: int,
+    run_id: Id,
     request: Request,
     session: SessionDep,
     user: ApiDiplomat,

@@ -1,14 +1,14 @@
 """Schools and rosters API for diplomats, and the public school search of the claim form."""
 
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
-from app.core import csv_in, ratelimit
+from app.core import ratelimit
 from app.core.errors import N_, Invalid, TooManyRequests
 from app.schools import rosters
 from app.schools import service as schools
-from models.base import Page
+from models.base import INT32_MAX, Id, Page
 from models.schools import (
     RosterEntryPublic,
     RosterImportPublic,
@@ -19,21 +19,23 @@ from models.schools import (
     SchoolUpdate,
 )
 from routes.http.deps import ApiDiplomat
+from routes.http.input import upload_limit
+from routes.http.openapi import errors
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["schools"])
 public_router = APIRouter(tags=["public"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 PUBLIC_RATE_PER_MINUTE = 600  # per address: campus Wi-Fi puts many students behind one
 
 
-def read_upload(file: UploadFile) -> bytes:
-    """The bytes of an uploaded file, refusing oversized ones before reading them all."""
-    data = file.file.read(csv_in.MAX_UPLOAD_BYTES + 1)
-    if not data:
+def read_upload(file: UploadFile) -> BinaryIO:
+    """An uploaded file, for the domain to read line by line (refused when empty)."""
+    if not file.file.read(1):
         raise Invalid(N_("The uploaded file is empty."), code="empty_file")
-    return data
+    file.file.seek(0)
+    return file.file
 
 
 def _public(session, school: School, sizes: dict[int, int] | None = None) -> SchoolPublic:  # noqa: ANN001
@@ -61,12 +63,15 @@ def list_schools(
     )
 
 
-@router.post("/schools", response_model=SchoolPublic, status_code=201)
+@router.post("/schools", response_model=SchoolPublic, status_code=201, responses=errors(409))
 def create_school(body: SchoolCreate, session: SessionDep, user: ApiDiplomat) -> SchoolPublic:
     return _public(session, schools.create_school(session=session, data=body), {})
 
 
-@router.post("/schools/import")
+@router.post(
+    "/schools/import",
+    openapi_extra=upload_limit(schools.MAX_SCHOOLS_CSV_BYTES),
+)
 def import_schools(
     session: SessionDep, user: ApiDiplomat, file: Annotated[UploadFile, File()]
 ) -> dict:
@@ -75,21 +80,26 @@ def import_schools(
 
 
 @router.get("/schools/{school_id}", response_model=SchoolPublic)
-def get_school(school_id: int, session: SessionDep, user: ApiDiplomat) -> SchoolPublic:
+def get_school(school_id: Id, session: SessionDep, user: ApiDiplomat) -> SchoolPublic:
     return _public(session, schools.get_school(session=session, school_id=school_id))
 
 
-@router.patch("/schools/{school_id}", response_model=SchoolPublic)
+@router.patch("/schools/{school_id}", response_model=SchoolPublic, responses=errors(409))
 def update_school(
-    school_id: int, body: SchoolUpdate, session: SessionDep, user: ApiDiplomat
+    school_id: Id, body: SchoolUpdate, session: SessionDep, user: ApiDiplomat
 ) -> SchoolPublic:
     school = schools.update_school(session=session, school_id=school_id, data=body)
     return _public(session, school)
 
 
-@router.post("/schools/{school_id}/roster", response_model=RosterImportPublic, status_code=201)
+@router.post(
+    "/schools/{school_id}/roster",
+    response_model=RosterImportPublic,
+    status_code=201,
+    openapi_extra=upload_limit(rosters.MAX_ROSTER_BYTES),
+)
 def upload_roster(
-    school_id: int, session: SessionDep, user: ApiDiplomat, file: Annotated[UploadFile, File()]
+    school_id: Id, session: SessionDep, user: ApiDiplomat, file: Annotated[UploadFile, File()]
 ) -> RosterImportPublic:
     """Replace the school's roster with a CSV file; a bad file imports nothing (422 lists lines)."""
     schools.get_school(session=session, school_id=school_id)
@@ -105,7 +115,7 @@ def upload_roster(
 
 @router.get("/schools/{school_id}/roster", response_model=Page[RosterEntryPublic])
 def list_roster(
-    school_id: int,
+    school_id: Id,
     session: SessionDep,
     user: ApiDiplomat,
     q: Annotated[str, Query(max_length=100)] = "",
@@ -121,7 +131,7 @@ def list_roster(
 
 
 @router.get("/roster-imports/{import_id}", response_model=RosterImportPublic)
-def get_roster_import(import_id: int, session: SessionDep, user: ApiDiplomat) -> dict:
+def get_roster_import(import_id: Id, session: SessionDep, user: ApiDiplomat) -> dict:
     """An import's status and progress; when it failed, every bad line."""
     imp = rosters.get_import(session=session, import_id=import_id)
     public = imp.model_dump()
@@ -129,7 +139,9 @@ def get_roster_import(import_id: int, session: SessionDep, user: ApiDiplomat) ->
     return public
 
 
-@public_router.get("/public/schools", response_model=list[SchoolPublicSearch])
+@public_router.get(
+    "/public/schools", response_model=list[SchoolPublicSearch], responses=errors(429)
+)
 def public_schools(
     request: Request,
     response: Response,

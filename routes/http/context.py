@@ -1,4 +1,4 @@
-"""Per-request context as plain ASGI middleware: language, CSRF cookie, SQLite write intent, log.
+"""Per-request context as plain ASGI middleware: language, CSRF token, SQLite write intent, log.
 
 (Starlette's BaseHTTPMiddleware costs a task and a stream per request; this does not.)
 """
@@ -16,7 +16,7 @@ from app.core import security
 from app.core.config import Settings
 from app.core.db import write_intent
 from app.core.i18n import LOCALES, normalize
-from routes.http.web import CSRF_COOKIE, LANG_COOKIE
+from routes.http.web import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE
 
 log = logging.getLogger("kitrun.http")
 
@@ -39,11 +39,27 @@ def _cookie(name: str, value: str, *, max_age: int | None, secure: bool) -> str:
     return c.output(header="").strip()
 
 
+def _session_set(headers: MutableHeaders) -> str | None:
+    """The session cookie this response sets ("" when it deletes it), or None."""
+    for value in headers.getlist("set-cookie"):
+        if value.startswith(SESSION_COOKIE + "="):
+            morsel = SimpleCookie(value).get(SESSION_COOKIE)
+            return morsel.value if morsel is not None else ""
+    return None
+
+
 class RequestContext:
     def __init__(self, app, settings: Settings) -> None:  # noqa: ANN001
         self.app = app
         self.settings = settings
         self.secure = settings.base_url.startswith("https")
+
+    def _csrf_token(self, session_cookie: str | None, csrf_cookie: str | None) -> str:
+        """The CSRF token forms must carry: bound to the session when logged in (an HMAC of
+        it); else the browser's own random one from its cookie (double submit), or a new one."""
+        if session_cookie:
+            return security.session_csrf_token(self.settings.secret, session_cookie)
+        return csrf_cookie or security.new_csrf_token()
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
@@ -65,7 +81,7 @@ class RequestContext:
         csrf = request.cookies.get(CSRF_COOKIE)
         state = scope.setdefault("state", {})
         state["locale"] = locale
-        state["csrf_token"] = csrf or security.new_csrf_token()
+        state["csrf_token"] = self._csrf_token(request.cookies.get(SESSION_COOKIE), csrf)
         state["user"] = None
         status = 500
 
@@ -74,10 +90,13 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
-                if csrf is None and not wants_json(path):
+                token = state["csrf_token"]
+                login = _session_set(headers)
+                if login is not None:  # logged in or out: the next pages use the new token
+                    token = self._csrf_token(login, None)
+                if token != csrf and (login is not None or not wants_json(path)):
                     headers.append(
-                        "set-cookie",
-                        _cookie(CSRF_COOKIE, state["csrf_token"], max_age=None, secure=self.secure),
+                        "set-cookie", _cookie(CSRF_COOKIE, token, max_age=None, secure=self.secure)
                     )
                 if lang in LOCALES:
                     headers.append(

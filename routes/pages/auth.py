@@ -47,12 +47,10 @@ def login(
             username=username,
             password=password,
             address=request.client.host if request.client else "?",
-            max_per_user=s.login_max_failures_per_user,
-            max_per_ip=s.login_max_failures_per_ip,
-            window_seconds=s.login_window_seconds,
+            settings=s,
         )
     except DomainError as exc:
-        return render(
+        page = render(
             request,
             "accounts/login.html",
             {
@@ -62,6 +60,8 @@ def login(
             },
             status_code=exc.status_code,
         )
+        page.headers.update(exc.headers)  # Retry-After of a throttled attempt
+        return page
     raw, _tok = accounts.issue_token(
         session=session, user=user, kind="session", days=s.session_days
     )

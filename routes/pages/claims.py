@@ -13,6 +13,7 @@ from app.core.errors import DomainError, NotFound
 from app.core.localtime import from_form
 from app.inventory import catalog
 from app.schools import service as schools
+from models.base import Id
 from models.campaigns import (
     CampaignCreate,
     CampaignSchoolIn,
@@ -20,6 +21,7 @@ from models.campaigns import (
     PickupSlotCreate,
 )
 from routes.http.deps import PageDiplomat
+from routes.http.input import PageNo, id_or_none
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
@@ -38,12 +40,12 @@ def claims_list(
     fulfilment: str = "",
     minors: str = "",
     q: str = "",
-    page: int = 1,
+    page: PageNo = 1,
     done: str = "",
 ) -> Response:
     filters = {
-        "campaign_id": int(campaign_id) if campaign_id.isdigit() else None,
-        "school_id": int(school_id) if school_id.isdigit() else None,
+        "campaign_id": id_or_none(campaign_id),
+        "school_id": id_or_none(school_id),
         "status": status or None,
         "fulfilment": fulfilment or None,
         "minors": True if minors == "1" else None,
@@ -80,7 +82,7 @@ def claims_decide(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    claim_ids: Annotated[list[int], Form()] = [],  # noqa: B006
+    claim_ids: Annotated[list[Id], Form()] = [],  # noqa: B006
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: Annotated[str, Form(max_length=300)] = "",
     back: Annotated[str, Form(max_length=500)] = "/admin/claims",
@@ -108,7 +110,7 @@ def claims_decide(
 
 @router.get("/claims/{claim_id}")
 def claim_detail(
-    claim_id: int, request: Request, session: SessionDep, user: PageDiplomat
+    claim_id: Id, request: Request, session: SessionDep, user: PageDiplomat
 ) -> Response:
     try:
         claim = claim_views.get_claim(session=session, claim_id=claim_id)
@@ -158,13 +160,15 @@ def campaigns_save(
     delivery_minors: Annotated[bool, Form()] = False,
     delivery_quarantine: Annotated[bool, Form()] = False,
     delivery_distance_km: Annotated[str, Form(max_length=8)] = "",
-    school_ids: Annotated[list[int], Form()] = [],  # noqa: B006
+    school_ids: Annotated[list[Id], Form()] = [],  # noqa: B006
     mode: Annotated[str, Form(max_length=10)] = "roster",
 ) -> Response:
     _ = gettext(request)
     tz = request.app.state.settings.timezone
     try:
         modes = {}
+        if campaign_id.isdigit() and id_or_none(campaign_id) is None:
+            raise ValueError("no such campaign")
         if campaign_id.isdigit():
             modes = campaigns.school_modes(session=session, campaign_id=int(campaign_id))
         schools = [
@@ -235,7 +239,7 @@ def slots_create(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    location_id: Annotated[int, Form()] = 0,
+    location_id: Annotated[Id, Form()] = 0,
     starts_at: Annotated[str, Form(max_length=20)] = "",
     ends_at: Annotated[str, Form(max_length=20)] = "",
     capacity: Annotated[str, Form(max_length=6)] = "",

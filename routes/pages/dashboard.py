@@ -13,7 +13,9 @@ from app.core.errors import N_, DomainError, Invalid
 from app.dashboard import charts
 from app.dashboard import figures as dashboard
 from app.pickup.log import day_bounds, zone
+from models.base import Id
 from routes.http.deps import PageDiplomat
+from routes.http.input import PageNo, id_or_none
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
@@ -45,7 +47,7 @@ def dashboard_page(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    campaign: Annotated[int | None, Query()] = None,
+    campaign: Annotated[Id | None, Query()] = None,
     since: Annotated[str | None, Query(max_length=20)] = None,
     until: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
@@ -107,7 +109,7 @@ def audit_page(
     action: Annotated[str | None, Query(max_length=60)] = None,
     since: Annotated[str | None, Query(max_length=20)] = None,
     until: Annotated[str | None, Query(max_length=20)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
 ) -> Response:
     try:
         since, until = _day(since, "since"), _day(until, "until")
@@ -122,7 +124,7 @@ def audit_page(
             ),
         )
     tz = zone(request.app.state.settings.timezone)
-    uid = int(user_id) if user_id and user_id.isdigit() else None
+    uid = id_or_none(user_id)
     f = audit.AuditFilter(
         user_id=uid,
         action=action or None,

@@ -10,6 +10,7 @@ from app.core.errors import DomainError
 from app.inventory import catalog
 from app.inventory import queries as stock_views
 from app.inventory import service as inventory
+from models.base import INT32_MAX, Id, Int32
 from models.inventory import (
     AdjustReason,
     ItemCreate,
@@ -37,7 +38,7 @@ def _choices(session) -> dict:  # noqa: ANN001
 
 @router.get("/stock")
 def overview(
-    request: Request, session: SessionDep, user: PageDiplomat, done: int | None = None
+    request: Request, session: SessionDep, user: PageDiplomat, done: Int32 | None = None
 ) -> Response:
     s = request.app.state.settings
     totals = stock_views.totals_by_location(session=session)
@@ -73,9 +74,9 @@ def card(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    item_id: int,
-    lot_id: int | None = None,
-    location_id: int | None = None,
+    item_id: Id,
+    lot_id: Id | None = None,
+    location_id: Id | None = None,
 ) -> Response:
     item = inventory.get_item(session=session, item_id=item_id)
     lot = inventory.get_lot(session=session, lot_id=lot_id) if lot_id else None
@@ -193,7 +194,7 @@ def items_create(
     unit: Annotated[str, Form(max_length=20)] = "piece",
     tracks_lot: Annotated[bool, Form()] = False,
     tracks_expiry: Annotated[bool, Form()] = False,
-    low_stock_threshold: Annotated[int, Form(ge=0)] = 0,
+    low_stock_threshold: Annotated[int, Form(ge=0, le=INT32_MAX)] = 0,
     recipe: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     _ = gettext(request)

@@ -1,6 +1,5 @@
 """Pickup pages: the scanner for volunteers, and the diplomat's points, log, conflicts, undo."""
 
-import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -15,14 +14,17 @@ from app.inventory import service as inventory
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
 from app.pickup import redeem, volunteers
+from app.pickup.photo import MAX_PHOTO_BYTES, PhotoTooLarge, decode_qr
+from models.base import Id, Int32
 from models.inventory import Location
 from models.users import User
 from routes.http.deps import PageDiplomat, PageUser
+from routes.http.input import PageNo, id_or_none, upload_limit
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter()
-PHOTO_MAX_BYTES = 15 * 1024 * 1024
+PHOTO_MAX_BYTES = MAX_PHOTO_BYTES
 
 
 def _scanner(
@@ -61,7 +63,7 @@ def choose_point(request: Request, session: SessionDep, user: PageUser) -> Respo
 
 
 @router.get("/scan/{point_id}")
-def scanner(point_id: int, request: Request, session: SessionDep, user: PageUser) -> Response:
+def scanner(point_id: Id, request: Request, session: SessionDep, user: PageUser) -> Response:
     point = volunteers.require_point(session=session, user=user, location_id=point_id)
     return _scanner(request, session, point)
 
@@ -97,7 +99,7 @@ def _redeem_and_show(
 
 @router.post("/scan/{point_id}")
 def scan_form(
-    point_id: int,
+    point_id: Id,
     request: Request,
     session: SessionDep,
     user: PageUser,
@@ -111,9 +113,9 @@ def scan_form(
     return _redeem_and_show(request, session, point, code, nonce, user)
 
 
-@router.post("/scan/{point_id}/photo")
+@router.post("/scan/{point_id}/photo", openapi_extra=upload_limit(PHOTO_MAX_BYTES))
 def scan_photo(
-    point_id: int,
+    point_id: Id,
     request: Request,
     session: SessionDep,
     user: PageUser,
@@ -136,7 +138,12 @@ def scan_photo(
             error=_("The photo is too large (at most 15 MB)."),
             status_code=422,
         )
-    code = decode_photo(data)
+    try:
+        code = decode_qr(data)
+    except PhotoTooLarge as exc:
+        return _scanner(
+            request, session, point, error=exc.localized(_), status_code=exc.status_code
+        )
     if code is None:
         return _scanner(
             request,
@@ -146,21 +153,6 @@ def scan_photo(
             status_code=422,
         )
     return _redeem_and_show(request, session, point, code, nonce, user)
-
-
-def decode_photo(data: bytes) -> str | None:
-    """The first QR code's text in an image, or None (unreadable image or no code)."""
-    import zxingcpp
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        img = Image.open(io.BytesIO(data))
-        img = ImageOps.exif_transpose(img)
-        img.thumbnail((2000, 2000))
-        results = zxingcpp.read_barcodes(img.convert("L"))
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
-    return results[0].text if results else None
 
 
 # ---------------------------------------------------------------- diplomats
@@ -181,7 +173,7 @@ def overview(request: Request, session: SessionDep, user: PageDiplomat) -> Respo
 
 @router.get("/admin/pickup/volunteers")
 def volunteers_page(
-    request: Request, session: SessionDep, user: PageDiplomat, saved: int | None = None
+    request: Request, session: SessionDep, user: PageDiplomat, saved: Int32 | None = None
 ) -> Response:
     return render(
         request,
@@ -200,15 +192,16 @@ def save_volunteers(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    uid: Annotated[list[int], Form()] = [],  # noqa: B006
+    uid: Annotated[list[Id], Form()] = [],  # noqa: B006
     vp: Annotated[list[str], Form()] = [],  # noqa: B006
 ) -> Response:
     """Save the checkboxes: each `vp` is 'user_id:point_id'; `uid` lists the volunteers shown."""
     mapping: dict[int, list[int]] = {u: [] for u in uid}
     for pair in vp:
         u, _, p = pair.partition(":")
-        if u.isdigit() and p.isdigit() and int(u) in mapping:
-            mapping[int(u)].append(int(p))
+        user_id, point_id = id_or_none(u), id_or_none(p)
+        if user_id in mapping and point_id is not None:
+            mapping[user_id].append(point_id)
     try:
         volunteers.set_assignments(session=session, points_by_user=mapping)
     except DomainError as exc:
@@ -226,13 +219,13 @@ def scans_page(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    point_id: Annotated[int | None, Query()] = None,
-    claim_id: Annotated[int | None, Query()] = None,
-    user_id: Annotated[int | None, Query()] = None,
+    point_id: Annotated[Id | None, Query()] = None,
+    claim_id: Annotated[Id | None, Query()] = None,
+    user_id: Annotated[Id | None, Query()] = None,
     result: Annotated[str | None, Query()] = None,
     conflict: Annotated[bool | None, Query()] = None,
     day: Annotated[date | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNo = 1,
 ) -> Response:
     return _log(request, session, point_id, claim_id, user_id, result, conflict, day, page)
 
@@ -299,16 +292,16 @@ def _log(
 
 @router.get("/admin/pickup/claims/{claim_id}")
 def claim_page(
-    claim_id: int,
+    claim_id: Id,
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    undone: int | None = None,
+    undone: Int32 | None = None,
 ) -> Response:
     return _claim(request, session, claim_id, undone=undone)
 
 
-def _claim(request: Request, session, claim_id: int, status_code: int = 200, **extra) -> Response:  # noqa: ANN001, ANN003
+def _claim(request: Request, session, claim_id: Id, status_code: int = 200, **extra) -> Response:  # noqa: ANN001, ANN003
     claim = claim_views.get_claim(session=session, claim_id=claim_id)
     tz = scan_log.zone(request.app.state.settings.timezone)
     rows, _total = scan_log.list_scans(
@@ -341,7 +334,7 @@ def _claim(request: Request, session, claim_id: int, status_code: int = 200, **e
 
 @router.post("/admin/pickup/claims/{claim_id}/undo")
 def undo(
-    claim_id: int,
+    claim_id: Id,
     request: Request,
     session: SessionDep,
     user: PageDiplomat,

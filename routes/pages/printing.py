@@ -14,6 +14,7 @@ from app.printing import jobs as print_jobs
 from app.printing import service as printing
 from app.runs import service as runs
 from app.schools import service as schools
+from models.base import Id
 from models.inventory import LocationKind
 from models.printing import LabelsIn
 from routes.http.deps import PageDiplomat
@@ -181,9 +182,7 @@ def labels_print(
 
 
 @router.get("/print-jobs/{job_id}")
-def job_progress(
-    request: Request, job_id: int, session: SessionDep, user: PageDiplomat
-) -> Response:
+def job_progress(request: Request, job_id: Id, session: SessionDep, user: PageDiplomat) -> Response:
     """A print job's progress bar (refreshes itself) and then its download link."""
     job = print_jobs.get_job(session=session, job_id=job_id)
     info = printing.FORMAT_INFO.get(job.params.get("format", ""), {})
@@ -196,7 +195,7 @@ def job_progress(
 
 @router.get("/print-jobs/{job_id}/file")
 def job_download(
-    request: Request, job_id: int, session: SessionDep, user: PageDiplomat
+    request: Request, job_id: Id, session: SessionDep, user: PageDiplomat
 ) -> FileResponse:
     """The finished job's PDF."""
     path = print_jobs.job_file(session=session, settings=request.app.state.settings, job_id=job_id)

@@ -14,23 +14,26 @@ from app.inventory import catalog
 from app.pickup import handover as pickup
 from app.pickup import redeem
 from app.runs import delivery as run_delivery
+from app.runs import drivers
 from app.runs import plan as run_plan
 from app.runs import service as runs
 from app.runs import views as run_views
 from app.schools import service as schools
+from models.base import INT32_MAX, Id, Int32
 from routes.http.deps import PageDiplomat, PageUser
+from routes.http.input import id_or_none
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter()
 
 
-def _see(run_id: int, anchor: str = "") -> RedirectResponse:
+def _see(run_id: Id, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/admin/runs/{run_id}{anchor}", status_code=303)
 
 
 def _detail_page(
-    request: Request, session, run_id: int, error: str | None = None, status: int = 200
+    request: Request, session, run_id: Id, error: str | None = None, status: int = 200
 ) -> Response:  # noqa: ANN001
     d = run_views.detail(session=session, run_id=run_id)
     run = d["run"]
@@ -48,6 +51,7 @@ def _detail_page(
             "schools": choices,
             "error": error,
             "hhmm": runs.hhmm,
+            "drivers": drivers.drivers(session=session),
             "fail_reasons": run_delivery.FAIL_REASONS,
             "unassigned_reasons": runs.UNASSIGNED_REASONS,
         },
@@ -55,12 +59,12 @@ def _detail_page(
     )
 
 
-def _failed(request: Request, session, run_id: int, exc: DomainError) -> Response:  # noqa: ANN001
+def _failed(request: Request, session, run_id: Id, exc: DomainError) -> Response:  # noqa: ANN001
     session.rollback()
     return _detail_page(request, session, run_id, exc.localized(gettext(request)), exc.status_code)
 
 
-def _act(request: Request, session, run_id: int, anchor: str, action: Callable, **kw) -> Response:  # noqa: ANN001, ANN003
+def _act(request: Request, session, run_id: Id, anchor: str, action: Callable, **kw) -> Response:  # noqa: ANN001, ANN003
     """Make a diplomat's change to a run, `action(session=, run_id=, **kw)`, then back to its
     page at `anchor`; a refusal shows the page again with what to fix."""
     try:
@@ -90,8 +94,8 @@ def create(
     user: PageDiplomat,
     name: Annotated[str, Form()],
     run_date: Annotated[date, Form()],
-    depot_location_id: Annotated[int, Form()],
-    service_min: Annotated[int, Form()] = 5,
+    depot_location_id: Annotated[Id, Form()],
+    service_min: Annotated[Int32, Form()] = 5,
 ) -> Response:
     try:
         run = runs.create_run(
@@ -108,7 +112,7 @@ def create(
 
 
 @router.get("/admin/runs/{run_id}")
-def detail(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+def detail(request: Request, session: SessionDep, user: PageDiplomat, run_id: Id) -> Response:
     return _detail_page(request, session, run_id)
 
 
@@ -117,32 +121,80 @@ def add_vehicle(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    run_id: int,
+    run_id: Id,
     name: Annotated[str, Form()],
-    capacity: Annotated[int, Form()],
+    capacity: Annotated[Int32, Form()],
     shift_start: Annotated[str, Form()] = "08:00",
     shift_end: Annotated[str, Form()] = "18:00",
     driver: Annotated[str, Form()] = "",
+    driver_user_id: Annotated[str, Form()] = "",
     max_stops: Annotated[str, Form()] = "",
 ) -> Response:
-    def add(session: SessionDep, run_id: int) -> None:  # a bad time is shown on the page
+    def add(session: SessionDep, run_id: Id) -> None:  # a bad time is shown on the page
         runs.add_vehicle(
             session=session,
             run_id=run_id,
             name=name,
             driver=driver,
+            driver_user_id=_account(driver_user_id),
             capacity=capacity,
             shift_start_s=runs.parse_hhmm(shift_start),
             shift_end_s=runs.parse_hhmm(shift_end),
-            max_stops=int(max_stops) if max_stops.strip().isdigit() else None,
+            max_stops=_count(max_stops),
         )
 
     return _act(request, session, run_id, "#vehicles", add)
 
 
+def _count(value: str) -> int | None:
+    """A count typed in a form ("" for none); Invalid when it is not a whole number we store."""
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > 10 or not (value.isascii() and value.isdigit()) or int(value) > INT32_MAX:
+        raise Invalid(N_("Write a whole number, or nothing."))
+    return int(value)
+
+
+def _account(value: str) -> int | None:
+    """A driver account chosen in a form ("" for none)."""
+    value = value.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
+        raise Invalid(N_("Choose a driver account from the list."))
+    return int(value)
+
+
+@router.post("/admin/runs/{run_id}/vehicles/{vehicle_id}/driver")
+def set_driver(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: Id,
+    vehicle_id: Id,
+    driver: Annotated[str, Form(max_length=100)] = "",
+    driver_user_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Who drives a vehicle, also once dispatched: the only account (with diplomats) that sees
+    its stops on the driver's page."""
+
+    def assign(session: SessionDep, run_id: Id) -> None:
+        drivers.set_driver(
+            session=session,
+            run_id=run_id,
+            vehicle_id=vehicle_id,
+            driver=driver,
+            driver_user_id=_account(driver_user_id),
+            actor_id=user.id,
+        )
+
+    return _act(request, session, run_id, "#vehicles", assign)
+
+
 @router.post("/admin/runs/{run_id}/vehicles/{vehicle_id}/delete")
 def remove_vehicle(
-    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, vehicle_id: int
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: Id, vehicle_id: Id
 ) -> Response:
     return _act(request, session, run_id, "#vehicles", runs.remove_vehicle, vehicle_id=vehicle_id)
 
@@ -152,19 +204,19 @@ def select_claims(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    run_id: int,
+    run_id: Id,
     mode: Annotated[str, Form()] = "ids",
-    claim_id: Annotated[list[int] | None, Form()] = None,
+    claim_id: Annotated[list[Id] | None, Form()] = None,
     school_id: Annotated[str, Form()] = "",
     minors_only: Annotated[bool, Form()] = False,
     quarantine_only: Annotated[bool, Form()] = False,
 ) -> Response:
-    def choose(session: SessionDep, run_id: int) -> None:
+    def choose(session: SessionDep, run_id: Id) -> None:
         if mode == "filter":
             runs.select_claims(
                 session=session,
                 run_id=run_id,
-                school_id=int(school_id) if school_id.isdigit() else None,
+                school_id=id_or_none(school_id),
                 minors_only=minors_only,
                 quarantine_only=quarantine_only,
                 user_id=user.id,
@@ -179,13 +231,13 @@ def select_claims(
 
 @router.post("/admin/runs/{run_id}/stops/{stop_id}/remove")
 def remove_stop(
-    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, stop_id: int
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: Id, stop_id: Id
 ) -> Response:
     return _act(request, session, run_id, "#stops", runs.remove_stop, stop_id=stop_id)
 
 
 @router.post("/admin/runs/{run_id}/optimize")
-def optimize(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+def optimize(request: Request, session: SessionDep, user: PageDiplomat, run_id: Id) -> Response:
     return _act(
         request, session, run_id, "#map", run_plan.optimise, settings=request.app.state.settings
     )
@@ -196,10 +248,10 @@ def move_stop(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    run_id: int,
-    stop_id: int,
-    vehicle_id: Annotated[int, Form()],
-    position: Annotated[int, Form()],
+    run_id: Id,
+    stop_id: Id,
+    vehicle_id: Annotated[Id, Form()],
+    position: Annotated[Int32, Form()],
     lock: Annotated[bool, Form()] = False,
 ) -> Response:
     return _act(
@@ -221,8 +273,8 @@ def lock_stop(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    run_id: int,
-    stop_id: int,
+    run_id: Id,
+    stop_id: Id,
     locked: Annotated[bool, Form()] = False,
 ) -> Response:
     return _act(
@@ -242,8 +294,8 @@ def set_window(
     request: Request,
     session: SessionDep,
     user: PageDiplomat,
-    run_id: int,
-    stop_id: int,
+    run_id: Id,
+    stop_id: Id,
     start: Annotated[str, Form(max_length=5)] = "",
     end: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
@@ -261,13 +313,13 @@ def set_window(
 
 
 @router.post("/admin/runs/{run_id}/dispatch")
-def dispatch(request: Request, session: SessionDep, user: PageDiplomat, run_id: int) -> Response:
+def dispatch(request: Request, session: SessionDep, user: PageDiplomat, run_id: Id) -> Response:
     return _act(request, session, run_id, "", run_delivery.dispatch, user=user)
 
 
 @router.get("/admin/runs/{run_id}/route-sheet.pdf")
 def route_sheet(
-    request: Request, session: SessionDep, user: PageDiplomat, run_id: int, paper: str = "A4"
+    request: Request, session: SessionDep, user: PageDiplomat, run_id: Id, paper: str = "A4"
 ) -> Response:
     try:
         pdf = run_views.route_sheet_pdf(
@@ -284,13 +336,15 @@ def route_sheet(
 def _driver_page(
     request: Request,
     session,
-    run_id: int,
-    vehicle_id: int,
+    run_id: Id,
+    vehicle_id: Id,
     result: dict | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> Response:  # noqa: ANN001
-    view = run_views.driver_view(session=session, run_id=run_id, vehicle_id=vehicle_id)
+    view = run_views.driver_view(
+        session=session, run_id=run_id, vehicle_id=vehicle_id, user=request.state.user
+    )
     return render(
         request,
         "runs/driver.html",
@@ -307,8 +361,9 @@ def _driver_page(
 
 @router.get("/driver/runs/{run_id}/{vehicle_id}")
 def driver(
-    request: Request, session: SessionDep, user: PageUser, run_id: int, vehicle_id: int
+    request: Request, session: SessionDep, user: PageUser, run_id: Id, vehicle_id: Id
 ) -> Response:
+    """The driver's phone view of one vehicle: its driver and diplomats only (403)."""
     return _driver_page(request, session, run_id, vehicle_id)
 
 
@@ -317,12 +372,14 @@ def driver_scan(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    run_id: int,
-    vehicle_id: int,
-    stop_id: Annotated[int, Form()],
+    run_id: Id,
+    vehicle_id: Id,
+    stop_id: Annotated[Id, Form()],
     code: Annotated[str, Form()],
     nonce: Annotated[str, Form()],
 ) -> Response:
+    drivers.require_vehicle(session=session, user=user, run_id=run_id, vehicle_id=vehicle_id)
+    session.commit()  # end the check's read: redeem begins its own transaction
     try:
         answer = redeem.redeem(
             session=session,
@@ -345,15 +402,22 @@ def driver_fail(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    run_id: int,
-    vehicle_id: int,
-    stop_id: int,
+    run_id: Id,
+    vehicle_id: Id,
+    stop_id: Id,
     reason: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
 ) -> Response:
+    drivers.require_vehicle(session=session, user=user, run_id=run_id, vehicle_id=vehicle_id)
     try:
         run_delivery.fail_stop(
-            session=session, run_id=run_id, stop_id=stop_id, reason=reason, note=note, user=user
+            session=session,
+            run_id=run_id,
+            stop_id=stop_id,
+            reason=reason,
+            note=note,
+            user=user,
+            vehicle_id=vehicle_id,
         )
     except DomainError as exc:
         session.rollback()

@@ -8,12 +8,13 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.core import csv_in
 from app.core.errors import N_, DomainError, Invalid
 from app.schools import rosters
 from app.schools import service as schools
+from models.base import Id
 from models.schools import SchoolCreate, SchoolUpdate
 from routes.http.deps import PageDiplomat
+from routes.http.input import PageNo, upload_limit
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
@@ -42,8 +43,8 @@ def _pages(total: int, page: int) -> dict:
     return {"page": min(max(page, 1), last), "last": last, "total": total}
 
 
-def _read(file: UploadFile) -> bytes:
-    data = file.file.read(csv_in.MAX_UPLOAD_BYTES + 1)
+def _read(file: UploadFile, max_bytes: int) -> bytes:
+    data = file.file.read(max_bytes + 1)  # the domain refuses what is over its limit
     if not data:
         raise Invalid(N_("The uploaded file is empty."), code="empty_file")
     return data
@@ -68,7 +69,7 @@ def schools_page(
     user: PageDiplomat,
     q: str = "",
     district: str = "",
-    page: int = 1,
+    page: PageNo = 1,
 ) -> Response:
     in_district = {"in": True, "out": False}.get(district)
     _, total = schools.list_schools(session=session, q=q[:100], in_district=in_district, limit=1)
@@ -161,7 +162,7 @@ def import_form(request: Request, user: PageDiplomat) -> Response:
     return render(request, "schools/import.html", {"errors": [], "error": None, "result": None})
 
 
-@router.post("/schools/import")
+@router.post("/schools/import", openapi_extra=upload_limit(schools.MAX_SCHOOLS_CSV_BYTES))
 def import_submit(
     request: Request,
     session: SessionDep,
@@ -169,7 +170,8 @@ def import_submit(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     try:
-        result = schools.import_schools(session=session, data=_read(file))
+        data = _read(file, schools.MAX_SCHOOLS_CSV_BYTES)
+        result = schools.import_schools(session=session, data=data)
     except DomainError as exc:
         errors = getattr(exc, "lines", None) or []
         return render(
@@ -187,7 +189,7 @@ def import_submit(
 
 @router.get("/schools/{school_id}")
 def school_page(
-    request: Request, school_id: int, session: SessionDep, user: PageDiplomat
+    request: Request, school_id: Id, session: SessionDep, user: PageDiplomat
 ) -> Response:
     school = schools.get_school(session=session, school_id=school_id)
     size = rosters.roster_sizes(session=session, school_ids=[school_id]).get(school_id, 0)
@@ -201,7 +203,7 @@ def school_page(
 
 @router.get("/schools/{school_id}/edit")
 def edit_school(
-    request: Request, school_id: int, session: SessionDep, user: PageDiplomat
+    request: Request, school_id: Id, session: SessionDep, user: PageDiplomat
 ) -> Response:
     school = schools.get_school(session=session, school_id=school_id)
     return _school_form(request, school, school.model_dump(), None)
@@ -210,7 +212,7 @@ def edit_school(
 @router.post("/schools/{school_id}/edit")
 def update_school(
     request: Request,
-    school_id: int,
+    school_id: Id,
     session: SessionDep,
     user: PageDiplomat,
     name_zh: FormStr = "",
@@ -236,10 +238,10 @@ def update_school(
     return RedirectResponse(f"/admin/schools/{school_id}", status_code=303)
 
 
-@router.post("/schools/{school_id}/roster")
+@router.post("/schools/{school_id}/roster", openapi_extra=upload_limit(rosters.MAX_ROSTER_BYTES))
 def upload_roster(
     request: Request,
-    school_id: int,
+    school_id: Id,
     session: SessionDep,
     user: PageDiplomat,
     background: BackgroundTasks,
@@ -247,7 +249,7 @@ def upload_roster(
 ) -> Response:
     """Start a roster import in the background and show its progress page."""
     try:
-        data = _read(file)
+        data = _read(file, rosters.MAX_ROSTER_BYTES)
     except DomainError as exc:
         school = schools.get_school(session=session, school_id=school_id)
         return render(
@@ -268,7 +270,7 @@ def upload_roster(
 
 @router.get("/roster-imports/{import_id}")
 def import_progress(
-    request: Request, import_id: int, session: SessionDep, user: PageDiplomat
+    request: Request, import_id: Id, session: SessionDep, user: PageDiplomat
 ) -> Response:
     imp = rosters.get_import(session=session, import_id=import_id)
     school = schools.get_school(session=session, school_id=imp.school_id)
@@ -279,7 +281,7 @@ def import_progress(
             "imp": imp,
             "school": school,
             "errors": _localize_errors(request, imp.errors or []),
-            "bad_lines": len({e["line"] for e in imp.errors or []}),
+            "bad_lines": imp.bad_lines or len({e["line"] for e in imp.errors or []}),
             "more": max(len(imp.errors or []) - MAX_ERRORS_SHOWN, 0),
             "message": gettext(request)(imp.message) if imp.message else "",
         },
@@ -289,11 +291,11 @@ def import_progress(
 @router.get("/schools/{school_id}/roster")
 def roster_page(
     request: Request,
-    school_id: int,
+    school_id: Id,
     session: SessionDep,
     user: PageDiplomat,
     q: str = "",
-    page: int = 1,
+    page: PageNo = 1,
 ) -> Response:
     school = schools.get_school(session=session, school_id=school_id)
     _, total = rosters.roster_page(session=session, school_id=school_id, q=q[:100], limit=1)

@@ -17,8 +17,10 @@ from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
 from app.core.db import autocommit_reads
-from app.core.errors import DomainError
+from app.core.errors import N_, CsrfFailed, DomainError
+from models.base import Id
 from models.claims import ClaimIn
+from routes.http.deps import shows_csrf_refusal
 from routes.http.session import SessionDep, database, request_session
 from routes.http.web import gettext, render
 
@@ -67,31 +69,39 @@ def claim_form(public_id: str, request: Request, session: SessionDep, q: str = "
     )
 
 
+# Every field is taken as typed, whatever its length or content (the body is bounded by the
+# app's request size limit): ClaimIn checks them in the handler, so that any refusal shows the
+# form again with what was typed and a message in the student's language, never an error page.
 @router.post("/claim/{public_id}")
+@shows_csrf_refusal
 async def claim_submit(
     public_id: str,
     request: Request,
-    school_id: Annotated[str, Form(max_length=12)] = "",
-    name_zh: Annotated[str, Form(max_length=50)] = "",
-    name_latin: Annotated[str, Form(max_length=100)] = "",
-    student_number: Annotated[str, Form(max_length=40)] = "",
-    email: Annotated[str, Form(max_length=254)] = "",
-    birth_date: Annotated[str, Form(max_length=10)] = "",
-    phone: Annotated[str, Form(max_length=40)] = "",
-    wechat: Annotated[str, Form(max_length=60)] = "",
-    fulfilment: Annotated[str, Form(max_length=10)] = "pickup",
-    pickup_location_id: Annotated[str, Form(max_length=12)] = "",
-    slot_id: Annotated[str, Form(max_length=12)] = "",
-    address: Annotated[str, Form(max_length=500)] = "",
-    lat: Annotated[str, Form(max_length=20)] = "",
-    lon: Annotated[str, Form(max_length=20)] = "",
-    quarantine: Annotated[bool, Form()] = False,
-    consent: Annotated[bool, Form()] = False,
-    website: Annotated[str, Form(max_length=200)] = "",
+    school_id: Annotated[str, Form()] = "",
+    name_zh: Annotated[str, Form()] = "",
+    name_latin: Annotated[str, Form()] = "",
+    student_number: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    wechat: Annotated[str, Form()] = "",
+    fulfilment: Annotated[str, Form()] = "pickup",
+    pickup_location_id: Annotated[str, Form()] = "",
+    slot_id: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    lat: Annotated[str, Form()] = "",
+    lon: Annotated[str, Form()] = "",
+    quarantine: Annotated[str, Form()] = "",
+    consent: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
 ) -> Response:
     form = {k: v for k, v in locals().items() if k in FIELDS}
-    form["quarantine"] = quarantine
-    got = None if website else _parse(form, consent)  # None: the honeypot was filled in
+    form["quarantine"] = _checked(quarantine)
+    form["consent"] = _checked(consent)  # shown again as given, like every other field
+    if getattr(request.state, "csrf_refused", False):
+        got = CsrfFailed(N_("The form expired. Check what you typed and send it again."))
+    else:  # None: the honeypot was filled in
+        got = None if website else _parse(form)
     if isinstance(got, ClaimIn):
         try:
             answer = await claim_fast.submit_claim(
@@ -108,10 +118,15 @@ async def claim_submit(
     return await run_in_threadpool(_again_for, public_id, request, form, got)
 
 
-def _parse(form: dict, consent: bool) -> ClaimIn | ValidationError:
+def _checked(value: str) -> bool:
+    """A checkbox's value as browsers send it (absent when unchecked)."""
+    return value.strip().lower() in ("true", "on", "1", "yes")
+
+
+def _parse(form: dict) -> ClaimIn | ValidationError:
     raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in form.items()}
     data = {k: v for k, v in raw.items() if v not in ("", None)}
-    data.update(quarantine=form["quarantine"], consent=consent)
+    data.update(quarantine=form["quarantine"], consent=form["consent"])
     try:
         return ClaimIn.model_validate(data)
     except ValidationError as exc:
@@ -128,7 +143,7 @@ def _again_for(public_id, request, form, got) -> Response:  # noqa: ANN001
         if got is None:  # the honeypot: people don't see this field, bots fill it in
             return _again(request, session, campaign, form, _("The form could not be sent."), 400)
         if isinstance(got, ValidationError):
-            return _again(request, session, campaign, form, _explain(got, _), 422)
+            return _again(request, session, campaign, form, _explain(got, _, form), 422)
         return _again(request, session, campaign, form, got.localized(_), got.status_code)
 
 
@@ -145,10 +160,15 @@ LABELS = {
     "lon": "Longitude",
     "consent": "Consent",
     "address": "Address",
+    "phone": "Phone",
+    "wechat": "WeChat ID",
+    "fulfilment": "How do you get the kit?",
 }
 
 
-def _explain(exc: ValidationError, _) -> str:  # noqa: ANN001
+def _explain(exc: ValidationError, _, form: dict) -> str:  # noqa: ANN001
+    """Every problem of the form at once, each naming its field (the consent too, which the
+    claim's rules check only once the fields are valid)."""
     problems = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else ""
@@ -157,10 +177,17 @@ def _explain(exc: ValidationError, _) -> str:  # noqa: ANN001
             problems.append(_("Please agree to the use of your data for the distribution."))
         elif field == "birth_date":
             problems.append(_("Check your birth date (year-month-day)."))
-        elif err["type"] == "missing":
+        elif err["type"] in ("missing", "string_too_short"):
             problems.append(_("Fill in “{field}”.").format(field=label))
+        elif err["type"] == "string_too_long":
+            most = err.get("ctx", {}).get("max_length", "")
+            problems.append(
+                _("“{field}” is too long: at most {max} characters.").format(field=label, max=most)
+            )
         else:
             problems.append(_("Check “{field}”.").format(field=label))
+    if not form.get("consent"):
+        problems.append(_("Please agree to the use of your data for the distribution."))
     return " ".join(dict.fromkeys(problems))
 
 
@@ -238,7 +265,7 @@ def verify(
     token: str,
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Form(max_length=10)] = "",
+    code: Annotated[str, Form()] = "",  # any length: a wrong code is shown as such, not a 422
 ) -> Response:
     try:
         claim_actions.verify_code(
@@ -264,7 +291,7 @@ def resend(token: str, request: Request, session: SessionDep) -> Response:
 
 @router.post("/s/{token}/slot")
 def change_slot(
-    token: str, request: Request, session: SessionDep, slot_id: Annotated[int, Form()] = 0
+    token: str, request: Request, session: SessionDep, slot_id: Annotated[Id, Form()] = 0
 ) -> Response:
     try:
         claim_actions.change_slot(session=session, token=token, slot_id=slot_id)

@@ -79,3 +79,21 @@ def test_session_cookie_flags(client):
 def test_unknown_page_is_html_404(client):
     r = client.get("/no/such/page")
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+
+
+def test_throttled_login_page_says_how_long_to_wait(client):
+    with Session(client.app.state.engine) as s:
+        user(s)
+    client.get("/login?lang=en")
+    for _ in range(5):
+        r = client.post(
+            "/login",
+            data={"username": "dip", "password": "no", "csrf_token": client.cookies["kitrun_csrf"]},
+        )
+        assert r.status_code == 401
+    r = client.post(
+        "/login",
+        data={"username": "dip", "password": PASSWORD, "csrf_token": client.cookies["kitrun_csrf"]},
+    )
+    assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 30
+    assert "try again in" in r.text and 'value="dip"' in r.text

@@ -85,3 +85,34 @@ def test_the_sql_functions_installed_are_the_domains_texts(pg_database):
             body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (name,)).fetchone()
             assert body is not None, name
             assert body[0].strip() in text, name
+
+
+def test_driver_role_migration_keeps_sessions_on_sqlite(tmp_path):
+    """The role CHECK change rebuilds SQLite's user table: with foreign keys on, that would
+    cascade to every session and API token (env.py turns them off around migrations)."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url, "c3d4e5f6a718")
+    with sqlite3.connect(tmp_path / "r.db") as db:
+        db.execute(
+            "INSERT INTO user (username, display_name, role, password_hash, active, created_at) "
+            "VALUES ('dip', 'Dip', 'diplomat', 'h', 1, '2026-01-01')"
+        )
+        db.execute(
+            "INSERT INTO user_token (token_hash, kind, user_id, created_at, expires_at) "
+            "VALUES ('t', 'session', 1, '2026-01-01', '2030-01-01')"
+        )
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "r.db") as db:
+        assert db.execute("SELECT count(*) FROM user_token").fetchone() == (1,)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        db.execute(
+            "INSERT INTO user (username, display_name, role, password_hash, active, created_at) "
+            "VALUES ('li', 'Li', 'driver', 'h', 1, '2026-01-01')"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(
+                "INSERT INTO user (username, display_name, role, password_hash, active, "
+                "created_at) VALUES ('k', 'K', 'king', 'h', 1, '2026-01-01')"
+            )

@@ -135,6 +135,8 @@ def test_camera_scan_with_the_polyfill_from_our_origin(scene, browser_instance, 
         )
         wasm: list[str] = []
         page.on("response", lambda r: wasm.append(r.url) if r.url.endswith(".wasm") else None)
+        blocked: list[str] = []  # the decoder runs under the CSP (wasm-unsafe-eval, no eval)
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else 0)
         open_scanner(page, w)
         assert page.evaluate("'BarcodeDetector' in window") is False
         page.get_by_role("button", name="Start camera").click()
@@ -143,6 +145,7 @@ def test_camera_scan_with_the_polyfill_from_our_origin(scene, browser_instance, 
         expect(result).to_contain_text("李*")
         assert outside == [], outside
         assert wasm == [f"{server.url}/static/vendor/zxing-wasm/reader/zxing_reader.wasm"]
+        assert blocked == []
         # a code held in front of the camera is not submitted again while it stays in view
         page.wait_for_timeout(4000)
         expect(result).to_have_class(GREEN)

@@ -25,11 +25,11 @@ def _shot(page, name: str) -> None:  # noqa: ANN001
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
-def _login(page, lang_link: str | None = "English") -> None:  # noqa: ANN001
+def _login(page, lang_link: str | None = "English", username: str = "dip") -> None:  # noqa: ANN001
     page.goto("/login")
     if lang_link:
         page.get_by_role("link", name=lang_link).click()
-    page.fill("input[name=username]", "dip")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", f.PASSWORD)
     page.locator("form button[type=submit]").first.click()
 
@@ -40,6 +40,7 @@ def test_plan_dispatch_and_driver_closes_a_stop(live_server, browser_instance, s
         setup = rf.district(s)
         rf.scattered(s, setup, 12, radius_km=25)
         f.user(s, "dip")
+        f.user(s, "li", "driver")
     engine.dispose()
 
     page = new_page(browser_instance, live_server.url, **DESKTOP)
@@ -48,9 +49,11 @@ def test_plan_dispatch_and_driver_closes_a_stop(live_server, browser_instance, s
     page.fill("input[name=name]", "Thursday west")
     page.get_by_role("button", name="Create run").click()
     expect(page.get_by_role("heading", name="Thursday west")).to_be_visible()
-    for name, cap in (("Car 1", "7"), ("Car 2", "7")):
+    for name, cap, account in (("Car 1", "7", "li (li)"), ("Car 2", "7", None)):
         page.fill(".run-vehicle-form input[name=name]", name)
         page.fill(".run-vehicle-form input[name=capacity]", cap)
+        if account:  # the driver account that alone (with diplomats) will see the car's stops
+            page.select_option(".run-vehicle-form select[name=driver_user_id]", label=account)
         page.get_by_role("button", name="Add vehicle").click()
     page.get_by_role("button", name="Add all matching").click()
     page.get_by_role("button", name="Optimise").click()
@@ -69,8 +72,10 @@ def test_plan_dispatch_and_driver_closes_a_stop(live_server, browser_instance, s
     driver_url = page.get_by_role("link", name="Driver's view").first.get_attribute("href")
 
     phone = new_page(browser_instance, live_server.url, **PHONE)
-    _login(phone)
-    phone.goto(driver_url)
+    _login(phone, username="li")  # the driver lands on their vehicles and opens Car 1
+    expect(phone.get_by_role("heading", name="My runs")).to_be_visible()
+    phone.get_by_role("link", name="Car 1 · Thursday west").click()
+    expect(phone).to_have_url(live_server.url + driver_url)
     expect(phone.get_by_role("heading", name="Next stop #1", exact=False)).to_be_visible()
     stop_id = int(phone.locator("input[name=stop_id]").get_attribute("value"))
     engine = make_engine(settings)

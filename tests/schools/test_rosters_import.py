@@ -184,22 +184,22 @@ def test_progress_is_committed_while_parsing(session, engine):
     s = school(session)
     imp = rosters.create_import(session=session, school_id=s.id, filename="big.csv")
     seen = []
-    real = rosters.parse_roster
+    real = rosters.check_roster
 
-    def spy(text, *, today, progress=None, every=roster_parse.PROGRESS_EVERY):
+    def spy(csv, *, today, progress=None, every=roster_parse.PROGRESS_EVERY):
         def watch(line):
             progress(line)
             with Session(engine) as other:
                 row = other.get(RosterImport, imp.id)
                 seen.append((row.status, row.processed_lines, row.total_lines))
 
-        return real(text, today=today, progress=watch, every=1000)
+        return real(csv, today=today, progress=watch, every=1000)
 
-    rosters.parse_roster = spy
+    rosters.check_roster = spy
     try:
         rosters.run_import(session=session, import_id=imp.id, data=roster_csv(students(3500)))
     finally:
-        rosters.parse_roster = real
+        rosters.check_roster = real
     assert seen == [("running", 1001, 3501), ("running", 2001, 3501), ("running", 3001, 3501)]
     done = rosters.get_import(session=session, import_id=imp.id)
     assert (done.status, done.processed_lines, done.imported) == ("done", 3501, 3500)
