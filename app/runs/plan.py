@@ -29,7 +29,7 @@ from app.routing import (
     evaluate,
     solve,
 )
-from app.runs.service import editable_run, get_run
+from app.runs.service import editable_run, get_run, vehicles_of
 from models.base import utcnow
 from models.claims import Claim
 from models.inventory import Location
@@ -100,11 +100,7 @@ def _locked_prefixes(vehicles: list[RunVehicle], stops: list[RunStop]) -> dict[i
 def snapshot(session: Session, settings: Settings, run: Run, matrix: Matrix | None = None):  # noqa: ANN201
     """Load the run into a routing Problem (one matrix index per stop, depot = 0)."""
     depot = session.get(Location, run.depot_location_id)
-    vehicles = list(
-        session.execute(
-            select(RunVehicle).where(RunVehicle.run_id == run.id).order_by(RunVehicle.id)
-        ).scalars()
-    )
+    vehicles = vehicles_of(session=session, run_id=run.id)
     rows = session.execute(
         select(RunStop, Claim)
         .join(Claim, Claim.id == RunStop.claim_id)

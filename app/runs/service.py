@@ -395,3 +395,9 @@ def stop_of(session: Session, run_id: int, stop_id: int) -> RunStop:
     if stop is None or stop.run_id != run_id:
         raise NotFound(N_("Run {run} has no stop {id}."), params={"run": run_id, "id": stop_id})
     return stop
+
+
+def vehicles_of(*, session: Session, run_id: int) -> list[RunVehicle]:
+    """A run's vehicles, in the order they were added."""
+    stmt = select(RunVehicle).where(RunVehicle.run_id == run_id).order_by(RunVehicle.id)
+    return list(session.execute(stmt).scalars())

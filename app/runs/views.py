@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from app.core.errors import N_, Invalid, NotFound
 from app.runs import drivers
-from app.runs.service import get_run, hhmm
+from app.runs.service import get_run, hhmm, vehicles_of
 from labels import LabelError, RouteSheet, Stop, VehicleRoute, render_route_sheets
 from models.claims import Claim
 from models.inventory import Location
-from models.runs import RunStop, RunVehicle
+from models.runs import RunStop
 from models.users import User
 
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -25,11 +25,7 @@ def detail(*, session: Session, run_id: int) -> dict:
     """The run, its depot, vehicles (with kits and stop counts) and stops (with claim data)."""
     run = get_run(session=session, run_id=run_id)
     depot = session.get(Location, run.depot_location_id)
-    vehicles = list(
-        session.execute(
-            select(RunVehicle).where(RunVehicle.run_id == run.id).order_by(RunVehicle.id)
-        ).scalars()
-    )
+    vehicles = vehicles_of(session=session, run_id=run.id)
     rows = session.execute(
         select(RunStop, Claim)
         .join(Claim, Claim.id == RunStop.claim_id)
