@@ -20,6 +20,8 @@ user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 stock_cli = typer.Typer(help="Stock ledger checks.", no_args_is_help=True)
 cli.add_typer(stock_cli, name="stock")
+privacy_cli = typer.Typer(help="Personal data: retention.", no_args_is_help=True)
+cli.add_typer(privacy_cli, name="privacy")
 cli.command("labels")(labels_command)
 
 
@@ -160,6 +162,35 @@ def stock_check() -> None:
         typer.echo(f"{len(problems)} level(s) differ from the ledger", err=True)
         raise typer.Exit(1)
     typer.echo("stock levels equal the ledger")
+
+
+@privacy_cli.command("purge")
+def privacy_purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print what would be erased, change nothing")
+    ] = False,
+) -> None:
+    """Erase students' personal data past its campaign's retention period (minors first), and
+    label PDFs, outbox mails and roster import errors past file_retention_days."""
+    from sqlmodel import Session
+
+    from app.privacy import retention
+
+    settings = get_settings()
+    engine = _engine()
+    with Session(engine) as session:
+        report = retention.purge(session, settings, dry_run=dry_run)
+    verb = "would erase" if dry_run else "erased"
+    for item in report.claims:
+        who = "minors' claims" if item.minors else "claims"
+        typer.echo(
+            f"{verb} {item.claims} {who} of campaign {item.campaign_id} ({item.campaign}, "
+            f"closed {item.closed_at:%Y-%m-%d})"
+        )
+    typer.echo(f"{verb} {report.roster_entries} roster line(s) of schools with no campaign left")
+    typer.echo(f"{verb} {report.files} file(s) (label PDFs, outbox mails)")
+    if not report.claims and not report.roster_entries and not report.files:
+        typer.echo("nothing is past its retention period")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from app.core.capacity import CapacityLimit
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, open_async_pool
 from app.core.errors import DomainError
+from app.privacy import retention
 from routes import api_router, pages_router
 from routes.http import openapi as api_docs
 from routes.http.context import RequestContext
@@ -55,9 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.async_pool = await open_async_pool(settings)
+        purge = None
+        if settings.purge_interval_seconds > 0:  # the scheduled retention job
+            purge = asyncio.create_task(retention.periodic(app.state.engine, settings))
         try:
             yield
         finally:
+            if purge is not None:
+                purge.cancel()
             if app.state.async_pool is not None:
                 await app.state.async_pool.close()
                 app.state.async_pool = None

@@ -3,7 +3,19 @@
 Every model module imports models.base first, which sets the metadata's naming convention.
 """
 
-from models import audit, base, campaigns, claims, inventory, pickup, printing, runs, schools, users
+from models import (
+    audit,
+    base,
+    campaigns,
+    claims,
+    inventory,
+    pickup,
+    printing,
+    privacy,
+    runs,
+    schools,
+    users,
+)
 
 __all__ = [
     "audit",
@@ -13,6 +25,7 @@ __all__ = [
     "inventory",
     "pickup",
     "printing",
+    "privacy",
     "runs",
     "schools",
     "users",

@@ -32,6 +32,15 @@ class CampaignBase(SQLModel):
     delivery_quarantine: bool = True
     delivery_distance_km: float | None = Field(default=None, gt=0, le=20000)
     depot_location_id: Id | None = Field(default=None, foreign_key="location.id")
+    # What the form asks beyond the minimum (a name, a birth date, the school's number or mail):
+    asks_phone: bool = Field(default=False, description="phone for pickups (delivery always)")
+    asks_wechat: bool = False
+    asks_passport_name: bool = Field(
+        default=False, description="the Latin name as in the passport, not the student card"
+    )
+    # How long students' personal data is kept after the campaign closes (minors' first).
+    retention_days: int = Field(default=90, ge=0, le=90)
+    retention_days_minors: int = Field(default=30, ge=0, le=90)
 
 
 class Campaign(CampaignBase, table=True):
@@ -39,6 +48,8 @@ class Campaign(CampaignBase, table=True):
         UniqueConstraint("public_id"),
         CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
         CheckConstraint("closes_at > opens_at", name="dates"),
+        CheckConstraint("retention_days BETWEEN 0 AND 90", name="retention"),
+        CheckConstraint("retention_days_minors <= retention_days", name="retention_minors"),
     )
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(max_length=16, description="random, for public URLs")
@@ -74,6 +85,11 @@ class CampaignUpdate(SQLModel):
     delivery_quarantine: bool = None
     delivery_distance_km: float | None = Field(default=None, gt=0, le=20000)
     depot_location_id: Id | None = None
+    asks_phone: bool = None
+    asks_wechat: bool = None
+    asks_passport_name: bool = None
+    retention_days: int = Field(default=None, ge=0, le=90)
+    retention_days_minors: int = Field(default=None, ge=0, le=90)
     schools: list[CampaignSchoolIn] = None
 
 

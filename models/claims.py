@@ -86,7 +86,7 @@ class Claim(SQLModel, table=True):
     name_latin: str = Field(max_length=200)
     student_number: str = Field(default="", max_length=40)
     email: str | None = Field(default=None, max_length=254)
-    birth_date: date
+    birth_date: date | None = Field(description="None once erased")
     phone: str = Field(default="", max_length=40)
     wechat: str = Field(default="", max_length=60)
     is_minor: bool = False
@@ -117,6 +117,24 @@ class Claim(SQLModel, table=True):
     handed_over_by: int | None = Field(default=None, foreign_key="user.id")
     handed_over_location_id: int | None = Field(default=None, foreign_key="location.id")
     updated_at: datetime = Field(default_factory=utcnow)
+    notice_id: int | None = Field(default=None, foreign_key="privacy_notice.id")
+    consented_at: datetime | None = None
+    erased_at: datetime | None = Field(default=None, description="personal data erased")
+
+
+# A claim's personal data: what an erasure empties (to these values) and an access export shows.
+PERSONAL_FIELDS: dict[str, object] = {
+    "name_zh": "",
+    "name_latin": "",
+    "student_number": "",
+    "email": None,
+    "birth_date": None,
+    "phone": "",
+    "wechat": "",
+    "address": "",
+    "lat": None,
+    "lon": None,
+}
 
 
 class ClaimEvent(SQLModel, table=True):
@@ -158,6 +176,12 @@ class ClaimIn(SQLModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     quarantine: bool = False
     consent: bool = Field(description="consent to the use of the data for the distribution")
+    notice_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=100000,
+        description="the privacy notice version the student read (default: the current one)",
+    )
 
 
 class ClaimStatusPublic(SQLModel):
@@ -188,7 +212,7 @@ class ClaimStaffPublic(SQLModel):
     name_latin: str
     student_number: str
     email: str | None
-    birth_date: date
+    birth_date: date | None
     phone: str
     wechat: str
     is_minor: bool

@@ -64,7 +64,7 @@ class RosterEntry(SQLModel, table=True):
     student_number: str = Field(max_length=40)
     name: str = Field(max_length=200)
     name_norm: str = Field(max_length=200, description="lower-case, no spaces or punctuation")
-    birth_date: date
+    birth_date: date | None = Field(description="None once erased")
     email: str | None = Field(default=None, max_length=254)
 
 
@@ -114,7 +114,7 @@ class RosterEntryPublic(SQLModel):
     school_id: int
     student_number: str
     name: str
-    birth_date: date
+    birth_date: date | None
     email: str | None
 
 

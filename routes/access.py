@@ -51,6 +51,11 @@ RULES: dict[str, Who] = {
     "GET /api/v1/claims": Who.diplomat,
     "GET /api/v1/claims.csv": Who.diplomat,
     "POST /api/v1/claims/decisions": Who.diplomat,
+    "GET /api/v1/claims/{claim_id}/personal-data": Who.diplomat,
+    "GET /api/v1/claims/{claim_id}/personal-data.pdf": Who.diplomat,
+    "DELETE /api/v1/claims/{claim_id}": Who.diplomat,
+    "GET /api/v1/schools/{school_id}/roster/{entry_id}/personal-data": Who.diplomat,
+    "DELETE /api/v1/schools/{school_id}/roster/{entry_id}": Who.diplomat,
     # --------------------------------------------------------- API: auth
     "POST /api/v1/auth/token": Who.anyone,
     "DELETE /api/v1/auth/token": Who.staff,
@@ -78,6 +83,9 @@ RULES: dict[str, Who] = {
     "POST /api/v1/campaigns": Who.diplomat,
     "GET /api/v1/campaigns/{campaign_id}": Who.diplomat,
     "PATCH /api/v1/campaigns/{campaign_id}": Who.diplomat,
+    "GET /api/v1/campaigns/{campaign_id}/notices": Who.diplomat,
+    "POST /api/v1/campaigns/{campaign_id}/notices": Who.diplomat,
+    "GET /api/v1/public/campaigns/{public_id}/notice": Who.anyone,
     "GET /api/v1/pickup-points": Who.diplomat,
     "GET /api/v1/pickup-points/{location_id}/slots": Who.diplomat,
     "POST /api/v1/pickup-points/{location_id}/slots": Who.diplomat,
@@ -118,6 +126,7 @@ RULES: dict[str, Who] = {
     "GET /api/v1/reports/daily.pdf": Who.diplomat,
     "GET /api/v1/audit": Who.diplomat,
     "GET /api/v1/audit.csv": Who.diplomat,
+    "GET /api/v1/privacy/views": Who.diplomat,
     # --------------------------------------------------------- pages: students
     "GET /claim/{public_id}": Who.anyone,
     "POST /claim/{public_id}": Who.anyone,
@@ -149,8 +158,13 @@ RULES: dict[str, Who] = {
     "GET /admin/claims": Who.diplomat,
     "POST /admin/claims/decide": Who.diplomat,
     "GET /admin/claims/{claim_id}": Who.diplomat,
+    "GET /admin/claims/{claim_id}/privacy": Who.diplomat,
+    "POST /admin/claims/{claim_id}/erase": Who.diplomat,
+    "GET /admin/schools/{school_id}/roster/{entry_id}/privacy": Who.diplomat,
+    "POST /admin/schools/{school_id}/roster/{entry_id}/erase": Who.diplomat,
     "GET /admin/campaigns": Who.diplomat,
     "POST /admin/campaigns": Who.diplomat,
+    "POST /admin/campaigns/{campaign_id}/notice": Who.diplomat,
     "GET /admin/slots": Who.diplomat,
     "POST /admin/slots": Who.diplomat,
     # --------------------------------------------------------- pages: schools
@@ -203,6 +217,7 @@ RULES: dict[str, Who] = {
     "GET /admin/labels/calibration.pdf": Who.diplomat,
     "GET /admin/dashboard": Who.diplomat,
     "GET /admin/audit": Who.diplomat,
+    "GET /admin/privacy/views": Who.diplomat,
 }
 
 

@@ -131,10 +131,11 @@ def roster(session: Session, school_id: int, rows: list[tuple[str, str, str]]) -
 
 
 def campaign_setup(
-    session: Session, *, kits: int = 5, mode: str = "roster", delivery: bool = True
+    session: Session, *, kits: int = 5, mode: str = "roster", delivery: bool = True, **campaign
 ) -> dict:
     """An open campaign with one school (given verification mode), a pickup point holding
-    `kits` assembled kits, a depot, and a roster of three students."""
+    `kits` assembled kits, a depot, and a roster of three students; `campaign`: more of the
+    campaign's fields (asks_phone=True, ...)."""
     from datetime import timedelta
 
     from app.campaigns import service as campaigns
@@ -170,6 +171,7 @@ def campaign_setup(
             depot_location_id=wh.id if delivery else None,
             delivery_distance_km=100,
             schools=[CampaignSchoolIn(school_id=s.id, verification=mode)],
+            **campaign,
         ),
     )
     return {"campaign": c, "school": s, "point": point, "depot": wh, "kit": kit_item}

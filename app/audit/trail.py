@@ -37,6 +37,11 @@ CAMPAIGN_FIELDS = (
     "delivery_quarantine",
     "delivery_distance_km",
     "depot_location_id",
+    "asks_phone",
+    "asks_wechat",
+    "asks_passport_name",
+    "retention_days",
+    "retention_days_minors",
 )
 
 

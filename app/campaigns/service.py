@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from app.audit import trail as audit
+from app.campaigns import notices
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from models.base import utcnow
 from models.campaigns import (
@@ -74,9 +75,18 @@ def create_campaign(
         status=data.status.value,
         public_id=secrets.token_urlsafe(8),
     )
+    if campaign.retention_days_minors > campaign.retention_days:
+        raise Invalid(N_("Minors' data cannot be kept longer than the others'."))
     session.add(campaign)
     session.flush()
     _set_schools(session, campaign, data.schools)
+    zh, en = notices.default_texts(
+        "The consulate",
+        campaign.retention_days,
+        campaign.retention_days_minors,
+        mission_zh="领馆",
+    )
+    notices.add_version(session, campaign, text_zh=zh, text_en=en, user_id=user_id)
     audit.record(
         session,
         user_id=user_id,
@@ -105,6 +115,8 @@ def update_campaign(
         setattr(campaign, key, value.value if key == "status" and value else value)
     if campaign.closes_at <= campaign.opens_at:
         raise Invalid(N_("The campaign must close after it opens."))
+    if campaign.retention_days_minors > campaign.retention_days:
+        raise Invalid(N_("Minors' data cannot be kept longer than the others'."))
     if data.schools is not None:
         _set_schools(session, campaign, data.schools)
     session.add(campaign)

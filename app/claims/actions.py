@@ -116,6 +116,15 @@ async def waitlist_position_on(conn: psycopg.AsyncConnection, claim) -> int | No
 def cancel(*, session: Session, token: str, user_id: int | None = None, note: str = "") -> Claim:
     """Cancel a claim; its reserved kit and slot are released."""
     claim = by_token(session=session, token=token)
+    cancel_in(session, claim, user_id=user_id, note=note)
+    session.commit()
+    session.refresh(claim)
+    return claim
+
+
+def cancel_in(session: Session, claim: Claim, *, user_id: int | None, note: str = "") -> None:
+    """Cancel `claim` in the caller's transaction: its reserved kit goes back to stock (a
+    `release` movement) and its slot is freed. Conflict when it is past cancelling."""
     t = Claim.__table__.c
     prev = claim.status
     done = session.execute(
@@ -145,9 +154,6 @@ def cancel(*, session: Session, token: str, user_id: int | None = None, note: st
         campaigns.release_slot(session, slot_id=claim.slot_id)
     r = [reason("cancelled", N_("Cancelled."))]
     claims.event(session, claim, "cancelled", r, from_status=prev, user_id=user_id, note=note)
-    session.commit()
-    session.refresh(claim)
-    return claim
 
 
 def change_slot(*, session: Session, token: str, slot_id: int) -> Claim:

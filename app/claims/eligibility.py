@@ -11,8 +11,10 @@ from datetime import date
 from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, exists, literal_column
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from app.campaigns import notices
 from app.campaigns import service as campaigns
 from app.core.db import ONE_ROW, Prepared
 from app.core.errors import N_, Conflict, Invalid
@@ -21,6 +23,7 @@ from app.schools import rosters
 from models.campaigns import Campaign, CampaignSchool, PickupSlot
 from models.claims import DEAD_STATUSES, Claim, ClaimIn
 from models.inventory import Location, LocationKind
+from models.privacy import PrivacyNotice
 from models.schools import RosterEntry, School
 
 EMAIL_RE = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
@@ -32,6 +35,10 @@ class NotEligible(Invalid):
 
 class AlreadyClaimed(Conflict):
     code = "already_claimed"
+
+
+class NoticeChanged(Conflict):
+    code = "notice_changed"
 
 
 def reason(code: str, text: str, **params: object) -> dict:
@@ -50,6 +57,7 @@ class Decision:
     delivery_reason: str | None
     location_id: int
     reasons: list[dict] = field(default_factory=list)
+    notice_id: int | None = None  # the privacy notice the student accepted (the current one)
 
 
 def age_on(birth: date, day: date) -> int:
@@ -86,8 +94,9 @@ def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
     """The rules' one read for the campaign `campaign_id` (a bind or a column of `base`): the
     school's mode in the campaign, the school, the roster entry with the student number,
     whether a live claim exists under either possible student key, the chosen pickup point and
-    slot (each None when absent). The names are labelled as `claim_views.holder_answer` reads
-    them."""
+    slot (each None when absent), the campaign's current privacy notice. The names are labelled
+    as `claim_views.holder_answer` reads them."""
+    notice = aliased(PrivacyNotice, name="notice")  # (the subquery reads privacy_notice itself)
     return (
         select(
             CampaignSchool.verification.label("mode"),
@@ -107,6 +116,8 @@ def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
             PickupSlot.location_id.label("slot_location_id"),
             PickupSlot.starts_at,
             PickupSlot.ends_at,
+            notice.id.label("notice_id"),
+            notice.version.label("notice_version"),
         )
         .select_from(base)
         .outerjoin(
@@ -126,6 +137,7 @@ def facts_select(campaign_id, base):  # noqa: ANN001, ANN201
         )
         .outerjoin(Location, Location.id == bindparam("location_id"))
         .outerjoin(PickupSlot, PickupSlot.id == bindparam("slot_id"))
+        .outerjoin(notice, notice.id == notices.current_id_select(campaign_id))
     )
 
 
@@ -177,6 +189,13 @@ def rules(
     reasons = [reason("campaign_open", N_("The campaign is open."))]
     if not data.consent:
         raise Invalid(N_("Please agree to the use of your data for the distribution."))
+    if data.notice_version is not None and data.notice_version != f.notice_version:
+        raise NoticeChanged(
+            N_(
+                "The privacy notice has changed since you opened the form: read it again, "
+                "then agree."
+            )
+        )
     if f.school_id is None or f.mode is None or not f.in_district:
         raise NotEligible(N_("This school is not part of this campaign."))
     mode = f.mode
@@ -241,6 +260,7 @@ def rules(
         delivery_reason=delivery_reason,
         location_id=location_id,
         reasons=reasons,
+        notice_id=f.notice_id,
     )
 
 

@@ -47,6 +47,8 @@ _CAMPAIGN = (
     "kit_item_id",
     "kits_per_student",
     "depot_location_id",
+    "asks_phone",  # (what the claim keeps: `claims.claim_values`)
+    "asks_wechat",
 )
 
 

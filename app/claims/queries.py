@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
+from app.audit import looks
 from app.claims import actions as claim_actions
 from app.core import csv_out
 from app.core.db import Prepared
 from app.core.errors import N_, NotFound
 from app.core.localtime import to_local
 from app.core.security import format_short_code
+from models.base import utcnow
 from models.campaigns import Campaign, PickupSlot
 from models.claims import Claim, ClaimEvent
 from models.inventory import Location
@@ -84,6 +87,12 @@ def get_claim(*, session: Session, claim_id: int) -> Claim:
     if claim is None:
         raise NotFound(N_("No claim with id {id}."), params={"id": claim_id})
     return claim
+
+
+def looked_at(*, session: Session, user_id: int | None, claims: list[Claim]) -> None:
+    """Log the minors among these claims whose address or phone a staff view shows (a claim's
+    page, the claims API)."""
+    looks.record(session, user_id=user_id, context="claim", shown=looks.shown(claims))
 
 
 def history(*, session: Session, claim_id: int) -> list[tuple[ClaimEvent, User | None]]:
@@ -161,7 +170,42 @@ def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -
     }
 
 
-def to_csv(*, session: Session, **filters) -> bytes:
+def export_csv(
+    *,
+    session: Session,
+    user: User,
+    reason: str | None,
+    gettext: Callable[[str], str] | None = None,
+    **filters,
+) -> bytes:
+    """The claims CSV, personal data and all: a reason is required (422), the export is in the
+    audit trail (`export.claims`: reason, rows, filters), the minors whose address or phone it
+    holds are logged as seen, and its first line is the notice of what it holds."""
+    why = looks.export_reason(reason)
+    notice = looks.export_notice(username=user.username, reason=why, at=utcnow(), gettext=gettext)
+    seen: list[looks.Shown] = []
+    body = to_csv(session=session, notice=notice, seen=seen, **filters)
+    looks.record_export(
+        session,
+        user_id=user.id,
+        what="claims",
+        reason=why,
+        rows=len(seen),
+        filters=filters,
+        shown=seen,
+    )
+    return body
+
+
+def to_csv(
+    *,
+    session: Session,
+    notice: str | None = None,
+    seen: list[looks.Shown] | None = None,
+    **filters,
+) -> bytes:
+    """The claims of the staff filters as CSV (`notice` first; each row's contact details
+    shown are added to `seen`)."""
     stmt = filtered(session=session, **filters).order_by(Claim.id)
     look = lookups(session)
     w = csv_out.Writer(
@@ -184,9 +228,12 @@ def to_csv(*, session: Session, **filters) -> bytes:
             "address",
             "submitted_at_utc",
             "handed_over_at_utc",
-        ]
+        ],
+        notice=notice,
     )
     for c in session.exec(stmt).all():
+        if seen is not None:
+            seen += looks.shown([c])
         loc = look["locations"].get(c.reserved_location_id)
         w.writerow(
             [

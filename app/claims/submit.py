@@ -6,6 +6,8 @@ in app/claims/actions.py.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from datetime import date, timedelta
@@ -108,9 +110,11 @@ def _stored(session: Session, token: str) -> Claim | None:
 def rate_limits(settings: Settings, public_id: str, data: ClaimIn, address: str) -> dict[str, int]:
     """The rate-limit keys a claim attempt counts against, with their limits."""
     raw_key = eligibility.student_key(data.school_id, data.student_number, data.email)
+    # keyed hash: the counters hold no student number or e-mail (and expire: privacy purge)
+    student = hmac.new(settings.secret.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
     return {
         f"claim:ip:{address}": settings.claim_rate_per_ip,
-        f"claim:student:{public_id}:{raw_key}": settings.claim_rate_per_student,
+        f"claim:student:{public_id}:{student[:32]}": settings.claim_rate_per_student,
     }
 
 
@@ -164,13 +168,13 @@ def _submit(
             _waitlist(session, claim)
         else:
             _reserve_last(session, claim)
+    if claim.email and claim.status != "submitted":
+        notify(session, settings, claim)  # sent once the commit below succeeds
     try:
         session.commit()
     except IntegrityError as exc:  # a concurrent twin won the unique index at commit time
         session.rollback()
         raise AlreadyClaimed(N_("You have already claimed a kit in this campaign.")) from exc
-    if claim.email and claim.status != "submitted":
-        notify(session, settings, claim)
     return claim
 
 
@@ -194,7 +198,13 @@ def claim_values(
     locale: str,
     token: str | None = None,
 ) -> dict:
-    """A new claim's columns as the form gave them and the rules decided (status submitted)."""
+    """A new claim's columns as the form gave them and the rules decided (status submitted).
+
+    Only what the claim's fulfilment needs is kept, whatever else was sent: an address and its
+    coordinates for a delivery, a phone for a delivery or when the campaign asks for one, a
+    WeChat ID when it asks for one. The consent is to the campaign's current privacy notice.
+    """
+    pickup = data.fulfilment == "pickup"
     return {
         "campaign_id": campaign.id,
         "school_id": data.school_id,
@@ -207,23 +217,25 @@ def claim_values(
         "student_number": data.student_number.strip(),
         "email": data.email.strip().lower() or None,
         "birth_date": data.birth_date,
-        "phone": data.phone.strip(),
-        "wechat": data.wechat.strip(),
+        "phone": data.phone.strip() if not pickup or campaign.asks_phone else "",
+        "wechat": data.wechat.strip() if campaign.asks_wechat else "",
         "is_minor": decision.is_minor,
         "quarantine": data.quarantine,
         "priority": 0 if decision.is_minor else 1,
         "fulfilment": data.fulfilment.value,
-        "pickup_location_id": data.pickup_location_id if data.fulfilment == "pickup" else None,
-        "slot_id": data.slot_id if data.fulfilment == "pickup" else None,
-        "address": data.address.strip(),
-        "lat": data.lat,
-        "lon": data.lon,
+        "pickup_location_id": data.pickup_location_id if pickup else None,
+        "slot_id": data.slot_id if pickup else None,
+        "address": "" if pickup else data.address.strip(),
+        "lat": None if pickup else data.lat,
+        "lon": None if pickup else data.lon,
         "delivery_reason": decision.delivery_reason,
         "locale": locale,
         "reasons": decision.reasons,
         "reserved_item_id": campaign.kit_item_id,
         "reserved_location_id": decision.location_id,
         "kits": campaign.kits_per_student,
+        "notice_id": decision.notice_id,
+        "consented_at": utcnow(),
     }
 
 

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     road_factor: float = 1.3
     average_speed_kmh: float = 60.0
     log_level: str = "INFO"
+    purge_interval_seconds: float = Field(
+        3600, description="how often each process purges data past retention (0: never)"
+    )
+    file_retention_days: int = Field(
+        30, description="label PDFs, outbox mails and roster import errors are kept this long"
+    )
 
     @property
     def production(self) -> bool:

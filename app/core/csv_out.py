@@ -32,17 +32,31 @@ def cell(value: object) -> object:
     return text
 
 
-class Writer:
-    """A CSV document with a header row; every cell goes through `cell`."""
+def comment(text: str) -> str:
+    """A notice as a comment line's one cell: `# ` and the text on one line."""
+    return "# " + " ".join(str(text).split())
 
-    def __init__(self, header: Sequence[str]) -> None:
+
+class Writer:
+    """A CSV document with a header row; every cell goes through `cell`. A `notice` (an export
+    of personal data says what it holds and how to treat it) comes first, as a comment row."""
+
+    def __init__(self, header: Sequence[str], notice: str | None = None) -> None:
         self._buf = io.StringIO()
         self._buf.write("\ufeff")  # BOM, so Excel reads UTF-8
         self._csv = csv.writer(self._buf)
-        self.writerow(header)
+        self.rows = 0  # rows written after the header
+        if notice is not None:
+            # One cell, quoted when it holds a separator: a reason typed by a person (`a,=1+2`)
+            # never starts a cell of its own (`;` is the separator of Excel in many locales).
+            line = comment(notice)
+            quoting = csv.QUOTE_ALL if ";" in line else csv.QUOTE_MINIMAL
+            csv.writer(self._buf, quoting=quoting).writerow([line])
+        self._csv.writerow([cell(v) for v in header])
 
     def writerow(self, row: Iterable[object]) -> None:
         self._csv.writerow([cell(v) for v in row])
+        self.rows += 1
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:

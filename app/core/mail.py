@@ -67,3 +67,24 @@ def _send_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
     session.info.pop("kitrun_mail", None)
+
+
+def in_outbox(settings: Settings, addresses: set[str], codes: set[str]) -> list[tuple]:
+    """The outbox mails (path, message) addressed to one of `addresses` or quoting one of
+    `codes` (a claim's token or short code): one person's mail, for access and erasure."""
+    from email.parser import BytesParser
+    from email.policy import default as default_policy
+
+    outbox = settings.outbox_dir
+    if not outbox.is_dir():
+        return []
+    addresses = {a.lower() for a in addresses}
+    found = []
+    for path in sorted(outbox.glob("*.eml")):
+        raw = path.read_bytes()
+        msg = BytesParser(policy=default_policy).parsebytes(raw)
+        to = {a.addr_spec.lower() for a in getattr(msg["To"], "addresses", ())}
+        body = raw.decode("utf-8", "replace")
+        if (to & addresses) or any(code and code in body for code in codes):
+            found.append((path, msg))
+    return found

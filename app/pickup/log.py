@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.audit import looks
 from app.core import csv_out
 from app.core.errors import N_, Invalid
 from app.pickup.handover import mask_name
 from app.pickup.volunteers import pickup_point
+from models.base import utcnow
 from models.claims import Claim
 from models.inventory import Location
 from models.pickup import Scan
@@ -177,9 +180,38 @@ CSV_COLUMNS = (
 )
 
 
-def scans_csv(*, session: Session, filters: ScanFilter) -> bytes:
+def export_csv(
+    *,
+    session: Session,
+    filters: ScanFilter,
+    user: User,
+    reason: str | None,
+    gettext: Callable[[str], str] | None = None,
+) -> bytes:
+    """The scan log as CSV for staff (students' names masked, no address or phone): a reason is
+    required (422), the export is in the audit trail (`export.scans`: reason, rows, filters)
+    and its first line is the notice of what it holds."""
+    why = looks.export_reason(reason)
+    notice = looks.export_notice(username=user.username, reason=why, at=utcnow(), gettext=gettext)
+    body, rows = _csv(session, filters, notice)
+    looks.record_export(
+        session,
+        user_id=user.id,
+        what="scans",
+        reason=why,
+        rows=rows,
+        filters=asdict(filters),
+    )
+    return body
+
+
+def scans_csv(*, session: Session, filters: ScanFilter, notice: str | None = None) -> bytes:
     """The filtered scan log as CSV (UTF-8 with BOM); codes only as a hash prefix."""
-    w = csv_out.Writer(CSV_COLUMNS)
+    return _csv(session, filters, notice)[0]
+
+
+def _csv(session: Session, filters: ScanFilter, notice: str | None) -> tuple[bytes, int]:
+    w = csv_out.Writer(CSV_COLUMNS, notice=notice)
     q, _ = _query(filters)
     for r in session.execute(q.order_by(Scan.received_at, Scan.id)):
         d = _row(r)
@@ -200,7 +232,7 @@ def scans_csv(*, session: Session, filters: ScanFilter) -> bytes:
                 d["code_hash"],
             ]
         )
-    return w.to_bytes()
+    return w.to_bytes(), w.rows
 
 
 def volunteers(*, session: Session) -> list[User]:

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.audit import looks
 from app.core.config import Settings
 from app.core.db import write_intent
 from app.core.errors import N_, Conflict, DomainError, Invalid, NotFound
@@ -89,7 +90,8 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
         name = f"labels-{job_id}-{data.format}.pdf"
         tmp = folder / f".{name}.part"
         try:
-            ids, items = printing.collect(session=session, settings=settings, sel=data)
+            shown: list = []
+            ids, items = printing.collect(session=session, settings=settings, sel=data, shown=shown)
             session.commit()  # end the read before the long render
             _set(session, job_id, total=len(items))
             last = [time.monotonic()]
@@ -111,6 +113,8 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
                     progress=progress,
                 )
             os.replace(tmp, folder / name)
+            # minors whose address a label shows: committed with the claims marked ready
+            looks.record(session, user_id=job.user_id, context="print", shown=shown, commit=False)
             printing.mark_ready(session=session, claim_ids=ids, user_id=job.user_id)
             _set(
                 session,

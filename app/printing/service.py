@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 import labels
+from app.audit import looks
 from app.claims import queries as claim_views
 from app.claims.eligibility import reason
 from app.core.config import Settings
@@ -191,13 +192,19 @@ _COLUMNS = (
     Claim.run_id,
     Claim.reserved_item_id,
     Claim.kits,
+    Claim.is_minor,
 )
 
 
 def label_data(
-    *, session: Session, settings: Settings, sel: LabelSelection
+    *,
+    session: Session,
+    settings: Settings,
+    sel: LabelSelection,
+    shown: list[looks.Shown] | None = None,
 ) -> Iterator[tuple[int, labels.LabelData]]:
-    """(claim id, label) for every claim of the selection, loaded in batches."""
+    """(claim id, label) for every claim of the selection, loaded in batches; what each label
+    shows of the student's contact details (a delivery's address) is added to `shown`."""
     look = _Lookups(session, settings)
     # Plain rows, not ORM objects: memory stays flat and the caller's session is left alone.
     stmt = selection(session=session, sel=sel).with_only_columns(*_COLUMNS)
@@ -213,6 +220,8 @@ def label_data(
                 dest = stops[c.id]
             elif c.fulfilment == "delivery":
                 dest = f"送货 Delivery · {c.address}"
+                if shown is not None:
+                    shown.append((c.id, c.is_minor, bool(c.address), False))
             else:
                 point = look.points.get(c.pickup_location_id or c.reserved_location_id, "")
                 slot = look.slot(c.slot_id) if c.slot_id else ""
@@ -232,12 +241,17 @@ def label_data(
 
 
 def collect(
-    *, session: Session, settings: Settings, sel: LabelSelection
+    *,
+    session: Session,
+    settings: Settings,
+    sel: LabelSelection,
+    shown: list[looks.Shown] | None = None,
 ) -> tuple[list[int], list[labels.LabelData]]:
-    """The claim ids and labels of a selection; an empty selection is a 422."""
+    """The claim ids and labels of a selection (contact details shown: into `shown`); an empty
+    selection is a 422."""
     ids: list[int] = []
     data: list[labels.LabelData] = []
-    for claim_id, label in label_data(session=session, settings=settings, sel=sel):
+    for claim_id, label in label_data(session=session, settings=settings, sel=sel, shown=shown):
         ids.append(claim_id)
         data.append(label)
     if not data:
@@ -311,9 +325,11 @@ def print_labels(
     out: BinaryIO | None = None,
     progress: Progress | None = None,
 ) -> tuple[bytes | None, int]:
-    """Render a selection's labels now (bytes, or into `out`), then mark allocated ones ready."""
+    """Render a selection's labels now (bytes, or into `out`), then mark allocated ones ready;
+    minors whose address a label shows are logged as printed by `user_id`."""
     sheet_format(data.format, data.start_position)
-    ids, items = collect(session=session, settings=settings, sel=data)
+    shown: list[looks.Shown] = []
+    ids, items = collect(session=session, settings=settings, sel=data, shown=shown)
     pdf = render(
         items,
         settings=settings,
@@ -322,6 +338,8 @@ def print_labels(
         out=out,
         progress=progress,
     )
+    # in mark_ready's transaction, which commits
+    looks.record(session, user_id=user_id, context="print", shown=shown, commit=False)
     mark_ready(session=session, claim_ids=ids, user_id=user_id)
     return pdf, len(items)
 

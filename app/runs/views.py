@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.audit import looks
 from app.core.errors import N_, Invalid, NotFound
 from app.runs import drivers
 from app.runs.service import get_run, hhmm, vehicles_of
@@ -137,10 +138,44 @@ def _nice(km: float) -> float:
     return 1000
 
 
+def looked_at(
+    *, session: Session, user_id: int | None, stops: list[dict], context: str = "run"
+) -> None:
+    """Log the minors among these stops whose address or phone an answer shows (both)."""
+    looks.record(
+        session,
+        user_id=user_id,
+        context=context,
+        shown=looks.shown(stops, id_field="claim_id"),
+    )
+
+
+def looked_at_page(
+    *, session: Session, user_id: int | None, d: dict, candidates: list[Claim]
+) -> None:
+    """Log the minors the run page shows: its stops' and candidate claims' addresses (the page
+    shows no phone)."""
+    looks.record(
+        session,
+        user_id=user_id,
+        context="run",
+        shown=[
+            *looks.shown(d["stops"], id_field="claim_id", phone=False),
+            *looks.shown(candidates, phone=False),
+        ],
+    )
+
+
 def route_sheet_pdf(
-    *, session: Session, run_id: int, paper: str = "A4", locale: str = "en"
+    *,
+    session: Session,
+    run_id: int,
+    paper: str = "A4",
+    locale: str = "en",
+    user_id: int | None = None,
 ) -> bytes:
-    """The printable route sheets: one per vehicle with stops."""
+    """The printable route sheets: one per vehicle with stops (names, phones, addresses: the
+    minors among them are logged as printed by `user_id`)."""
     if paper not in PAPERS:
         raise Invalid(N_("Unknown paper {paper}: use A4 or Letter."), params={"paper": paper})
     d = detail(session=session, run_id=run_id)
@@ -190,11 +225,19 @@ def route_sheet_pdf(
         vehicles=vehicles,
     )
     try:
-        return render_route_sheets(sheet, pagesize=paper)
+        pdf = render_route_sheets(sheet, pagesize=paper)
     except LabelError as exc:
         raise Invalid(
             N_("The route sheet cannot be printed: {error}"), params={"error": str(exc)}
         ) from exc
+    printed = [s for s in d["stops"] if s["vehicle_id"] is not None]
+    looks.record(
+        session,
+        user_id=user_id,
+        context="print",
+        shown=looks.shown(printed, id_field="claim_id"),
+    )
+    return pdf
 
 
 def _note(s: dict) -> str:
@@ -210,7 +253,8 @@ def _note(s: dict) -> str:
 
 def driver_view(*, session: Session, run_id: int, vehicle_id: int, user: User) -> dict:
     """A driver's route: the next open stop first, then the rest, with map links. Only for the
-    vehicle's driver and diplomats (403 `not_your_vehicle`)."""
+    vehicle's driver and diplomats (403 `not_your_vehicle`). Every stop's address is shown, and
+    the next stop's phone once the run is dispatched: the minors among them are logged."""
     drivers.require_vehicle(session=session, user=user, run_id=run_id, vehicle_id=vehicle_id)
     d = detail(session=session, run_id=run_id)
     vehicle = next((v for v in d["vehicles"] if v["id"] == vehicle_id), None)
@@ -226,6 +270,16 @@ def driver_view(*, session: Session, run_id: int, vehicle_id: int, user: User) -
             f"#map=17/{s['lat']}/{s['lon']}"
         )
     upcoming = [s for s in stops if s["status"] == "planned"]
+    following = upcoming[0] if upcoming and d["status"] == "dispatched" else None
+    looks.record(
+        session,
+        user_id=user.id,
+        context="driver",
+        shown=[
+            *looks.shown(stops, id_field="claim_id", phone=False),
+            *(looks.shown([following], id_field="claim_id") if following else []),
+        ],
+    )
     return {
         "run": d,
         "vehicle": vehicle,

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.campaigns import notices
 from app.campaigns import service as campaigns
 from models.base import INT32_MAX, Id, Page
 from models.campaigns import (
@@ -16,6 +17,7 @@ from models.campaigns import (
     PickupSlotPublic,
 )
 from models.inventory import LocationPublic
+from models.privacy import NoticeIn, NoticePublic, NoticeText
 from routes.http.deps import ApiDiplomat
 from routes.http.openapi import errors
 from routes.http.session import SessionDep
@@ -67,6 +69,37 @@ def update_campaign(
         session=session, campaign_id=campaign_id, data=body, user_id=user.id
     )
     return _public(session, c)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/notices", response_model=list[NoticePublic], responses=errors(404)
+)
+def list_notices(campaign_id: Id, session: SessionDep, user: ApiDiplomat) -> list:
+    """Every version of the campaign's privacy notice, the newest (the one shown) first."""
+    return notices.versions(session=session, campaign_id=campaign_id)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/notices",
+    response_model=NoticePublic,
+    status_code=201,
+    responses=errors(404),
+)
+def publish_notice(
+    campaign_id: Id, body: NoticeIn, session: SessionDep, user: ApiDiplomat
+) -> object:
+    """Publish a new version of the privacy notice: the claim form shows it from now on, and
+    a claim made with an older version (its `notice_version`) is refused until it is read."""
+    return notices.publish(session=session, campaign_id=campaign_id, data=body, user_id=user.id)
+
+
+@router.get(
+    "/public/campaigns/{public_id}/notice", response_model=NoticeText, responses=errors(404)
+)
+def public_notice(public_id: str, session: SessionDep) -> object:
+    """The privacy notice a claim accepts (no account): send its `version` as the claim's
+    `notice_version`."""
+    return notices.current_by_public_id(session=session, public_id=public_id)
 
 
 @router.get("/pickup-points", response_model=list[LocationPublic])

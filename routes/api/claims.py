@@ -10,9 +10,11 @@ from app.claims import queries as claim_views
 from models.base import INT32_MAX, Id, Page
 from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
 from routes.http.deps import ApiDiplomat
+from routes.http.input import ExportReason
 from routes.http.openapi import errors
 from routes.http.responses import csv_response
 from routes.http.session import SessionDep, database
+from routes.http.web import gettext
 
 router = APIRouter(tags=["claims"])
 
@@ -60,7 +62,8 @@ def list_claims(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
 ) -> Page[ClaimStaffPublic]:
-    """Claims for staff, filtered and paginated, newest first."""
+    """Claims for staff, filtered and paginated, newest first. Minors' addresses and phones in
+    the answer are logged as seen by the caller."""
     rows, total = claim_views.page(
         session=session,
         limit=limit,
@@ -73,8 +76,10 @@ def list_claims(
         location_id=location_id,
         q=q,
     )
+    items = [ClaimStaffPublic.model_validate(c, from_attributes=True) for c in rows]
+    claim_views.looked_at(session=session, user_id=user.id, claims=rows)
     return Page(
-        items=[ClaimStaffPublic.model_validate(c, from_attributes=True) for c in rows],
+        items=items,
         total=total,
         limit=limit,
         offset=offset,
@@ -83,14 +88,25 @@ def list_claims(
 
 @router.get("/claims.csv", response_class=Response)
 def claims_csv(
+    request: Request,
     session: SessionDep,
     user: ApiDiplomat,
+    reason: ExportReason = None,
     campaign_id: Id | None = None,
     school_id: Id | None = None,
     status: str | None = None,
 ) -> Response:
-    body = claim_views.to_csv(
-        session=session, campaign_id=campaign_id, school_id=school_id, status=status
+    """The claims with the students' personal data as CSV. Give a `reason` (required): the
+    export is audited, minors' addresses and phones in it are logged as seen, and its first
+    line is a notice (who exported it, when, why; use it only for the distribution)."""
+    body = claim_views.export_csv(
+        session=session,
+        user=user,
+        reason=reason,
+        gettext=gettext(request),
+        campaign_id=campaign_id,
+        school_id=school_id,
+        status=status,
     )
     return csv_response(body, "claims.csv")
 

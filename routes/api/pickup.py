@@ -12,6 +12,7 @@ from app.pickup import redeem, volunteers
 from models.base import INT32_MAX, Id, Page
 from models.pickup import CountersPublic, PointsIn, PointsPublic, ScanIn, ScanPublic, UndoIn
 from routes.http.deps import ApiDiplomat, ApiUser, bearer, csrf_header_ok
+from routes.http.input import ExportReason
 from routes.http.openapi import errors
 from routes.http.responses import csv_response
 from routes.http.session import SessionDep, database
@@ -101,9 +102,18 @@ def list_scans(
 
 
 @router.get("/scans.csv", response_class=Response)
-def scans_csv(session: SessionDep, user: ApiDiplomat, filters: ScanFilters) -> Response:
-    """The filtered scan log as CSV (UTF-8 with BOM, opens in Excel)."""
-    body = scan_log.scans_csv(session=session, filters=filters)
+def scans_csv(
+    request: Request,
+    session: SessionDep,
+    user: ApiDiplomat,
+    filters: ScanFilters,
+    reason: ExportReason = None,
+) -> Response:
+    """The filtered scan log as CSV (UTF-8 with BOM, opens in Excel). Give a `reason`
+    (required): the export is audited and its first line is a notice (who, when, why)."""
+    body = scan_log.export_csv(
+        session=session, filters=filters, user=user, reason=reason, gettext=gettext(request)
+    )
     return csv_response(body, "scans.csv")
 
 

@@ -24,6 +24,7 @@ from models.runs import (
     VehiclePublic,
     WindowIn,
 )
+from models.users import User
 from routes.http.deps import ApiDiplomat, ApiUser
 from routes.http.openapi import errors
 from routes.http.session import SessionDep
@@ -33,8 +34,11 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=INT32_MAX)]
 
 
-def _detail(session, run_id: Id) -> RunDetail:  # noqa: ANN001
+def _detail(session, run_id: Id, user: User | None = None) -> RunDetail:  # noqa: ANN001
+    """The run; with `user`, the minors whose address and phone it shows are logged as seen."""
     d = run_views.detail(session=session, run_id=run_id)
+    if user is not None:
+        run_views.looked_at(session=session, user_id=user.id, stops=d["stops"])
     return RunDetail(**d)
 
 
@@ -66,8 +70,9 @@ def create_run(body: RunCreate, session: SessionDep, user: ApiDiplomat) -> RunPu
 
 @router.get("/runs/{run_id}", response_model=RunDetail)
 def get_run(run_id: Id, session: SessionDep, user: ApiDiplomat) -> RunDetail:
-    """The run with its vehicles and stops (in route order; unassigned with their reason)."""
-    return _detail(session, run_id)
+    """The run with its vehicles and stops (in route order; unassigned with their reason).
+    Minors' addresses and phones in the answer are logged as seen by the caller."""
+    return _detail(session, run_id, user)
 
 
 @router.post(
@@ -117,9 +122,9 @@ def select_claims(
     """Add claims by id or by filters; a claim without coordinates is refused by name."""
     stops = runs.select_claims(session=session, run_id=run_id, user_id=user.id, **body.model_dump())
     ids = {s.id for s in stops}
-    return [
-        StopPublic(**s) for s in _detail(session, run_id).model_dump()["stops"] if s["id"] in ids
-    ]
+    added = [s for s in run_views.detail(session=session, run_id=run_id)["stops"] if s["id"] in ids]
+    run_views.looked_at(session=session, user_id=user.id, stops=added)
+    return [StopPublic(**s) for s in added]
 
 
 @router.delete("/runs/{run_id}/stops/{stop_id}", status_code=204, responses=errors(409))
@@ -132,7 +137,7 @@ def remove_stop(run_id: Id, stop_id: Id, session: SessionDep, user: ApiDiplomat)
 def optimize(run_id: Id, request: Request, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """Plan the routes (locked stops stay first); unassigned stops carry their reason."""
     run_plan.optimise(session=session, settings=request.app.state.settings, run_id=run_id)
-    return _detail(session, run_id)
+    return _detail(session, run_id, user)
 
 
 @router.post("/runs/{run_id}/stops/{stop_id}/move", response_model=RunDetail, responses=errors(409))
@@ -154,7 +159,7 @@ def move_stop(
         position=body.position,
         lock=body.lock,
     )
-    return _detail(session, run_id)
+    return _detail(session, run_id, user)
 
 
 @router.post("/runs/{run_id}/stops/{stop_id}/lock", response_model=RunDetail, responses=errors(409))
@@ -174,7 +179,7 @@ def lock_stop(
         stop_id=stop_id,
         locked=body.locked,
     )
-    return _detail(session, run_id)
+    return _detail(session, run_id, user)
 
 
 @router.put(
@@ -185,14 +190,14 @@ def set_window(
 ) -> RunDetail:
     """Set when the student is home (the optimiser keeps the arrival inside it)."""
     runs.set_window(session=session, run_id=run_id, stop_id=stop_id, start=body.start, end=body.end)
-    return _detail(session, run_id)
+    return _detail(session, run_id, user)
 
 
 @router.post("/runs/{run_id}/dispatch", response_model=RunDetail, responses=errors(409))
 def dispatch(run_id: Id, session: SessionDep, user: ApiDiplomat) -> RunDetail:
     """Claims go out for delivery; unassigned claims are released for another run."""
     run_delivery.dispatch(session=session, run_id=run_id, user=user)
-    return _detail(session, run_id)
+    return _detail(session, run_id, user)
 
 
 @router.post(
@@ -211,8 +216,11 @@ def fail_stop(
         note=body.note,
         user=user,
     )
-    stops = _detail(session, run_id).model_dump()["stops"]
-    return StopPublic(**next(s for s in stops if s["id"] == stop_id))
+    stop = next(
+        s for s in run_views.detail(session=session, run_id=run_id)["stops"] if s["id"] == stop_id
+    )
+    run_views.looked_at(session=session, user_id=user.id, stops=[stop], context="driver")
+    return StopPublic(**stop)
 
 
 @router.get(
@@ -229,7 +237,11 @@ def route_sheet(
 ) -> Response:
     """One route sheet per vehicle: map, stops in order, each stop's QR for proof of delivery."""
     pdf = run_views.route_sheet_pdf(
-        session=session, run_id=run_id, paper=paper, locale=request.state.locale
+        session=session,
+        run_id=run_id,
+        paper=paper,
+        locale=request.state.locale,
+        user_id=user.id,
     )
     return Response(
         pdf,

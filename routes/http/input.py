@@ -10,6 +10,7 @@ them in text, and no form or scanner sends one.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import N_, Invalid
 from models.base import INT32_MAX
 
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies and forms without files
@@ -24,6 +26,16 @@ MULTIPART_OVERHEAD = 64 * 1024  # an upload route's limit: the file's own, plus 
 
 
 PageNo = Annotated[int, Query(ge=1, le=INT32_MAX)]  # a page of a list, from 1
+# Why an export of personal data is made: required (its absence is a 422 saying so, from the
+# domain), kept in the audit trail and printed in the export's notice.
+ExportReason = Annotated[
+    str | None,
+    Query(
+        max_length=300,
+        description="required: what the export is for (kept in the audit trail, printed in "
+        "the file's first line)",
+    ),
+]
 
 
 def id_or_none(value: str | None) -> int | None:
@@ -134,3 +146,16 @@ async def refuse_nul(request: Request) -> None:
             errors += [_error(("body", *p)) for p in _nul_paths(parsed, ())]
     if errors:
         raise RequestValidationError(errors)
+
+
+def form_day(value: str | None, field: str) -> date | None:
+    """A date from a form or query field; empty means none (422 naming the field when
+    malformed)."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise Invalid(
+            N_("Give the date “{field}” as YYYY-MM-DD."), params={"field": field}
+        ) from exc

@@ -61,6 +61,8 @@ templates.env.filters["local"] = _local
 def _reason(ctx, r: dict) -> str:  # noqa: ANN001
     """A recorded decision reason in the page's language (its parameters translated too)."""
     _ = ctx["gettext"]
+    if isinstance(r, str):  # a bare code: runs and hand-overs record `["run_selected"]`
+        return str(_(r))
     params = {k: _(v) if isinstance(v, str) and v else v for k, v in r.get("params", {}).items()}
     return str(_(r.get("text", ""))).format(**params)
 
@@ -126,6 +128,7 @@ ADMIN_NAV: list[tuple[str, str]] = [
     ("/admin/pickup", "Pickup"),
     ("/admin/runs", "Delivery runs"),
     ("/admin/labels", "Labels"),
+    ("/admin/privacy/views", "Personal data views"),
 ]
 ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/dashboard", "Dashboard", "Where the campaign stands: figures, charts, daily reports"),
@@ -140,6 +143,11 @@ ADMIN_TILES: list[tuple[str, str, str]] = [
     ("/admin/audit", "Audit trail", "Who changed what and when, before and after"),
     ("/admin/runs", "Delivery runs", "Plan routes for the cars, adjust, dispatch, print, follow"),
     ("/admin/labels", "Labels", "Print kit labels on A4, Letter or thermal label sheets"),
+    (
+        "/admin/privacy/views",
+        "Personal data views",
+        "Who was shown a minor's address or phone: when, where, which claim",
+    ),
 ]
 templates.env.globals["admin_nav"] = ADMIN_NAV
 templates.env.globals["admin_tiles"] = ADMIN_TILES

@@ -1,6 +1,6 @@
 """The diplomats' dashboard page and the audit trail pages."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,24 +15,12 @@ from app.dashboard import figures as dashboard
 from app.pickup.log import day_bounds, zone
 from models.base import Id
 from routes.http.deps import PageDiplomat
-from routes.http.input import PageNo, id_or_none
+from routes.http.input import PageNo, form_day, id_or_none
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
 AUDIT_PER_PAGE = 50
-
-
-def _day(value: str | None, field: str) -> date | None:
-    """A date from a form field; empty means none (422 naming the field when malformed)."""
-    if not value or not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise Invalid(
-            N_("Give the date “{field}” as YYYY-MM-DD."), params={"field": field}
-        ) from exc
 
 
 def _error(request: Request, exc: DomainError) -> Response:
@@ -56,7 +44,7 @@ def dashboard_page(
     if campaign is None and not choices:
         return render(request, "dashboard/page.html", {"choices": [], "d": None})
     try:
-        since, until = _day(since, "since"), _day(until, "until")
+        since, until = form_day(since, "since"), form_day(until, "until")
         d = dashboard.dashboard(
             session=session,
             campaign_id=campaign if campaign is not None else choices[0].id,
@@ -112,7 +100,7 @@ def audit_page(
     page: PageNo = 1,
 ) -> Response:
     try:
-        since, until = _day(since, "since"), _day(until, "until")
+        since, until = form_day(since, "since"), form_day(until, "until")
     except DomainError as exc:
         return _error(request, exc)
     if since and until and until < since:

@@ -39,24 +39,20 @@ def _detail_page(
     run = d["run"]
     editable = run.status in runs.EDITABLE
     cands = runs.candidates(session, run, limit=500) if editable else []
-    choices = schools.all_by_name(session=session) if editable else []
-    return render(
-        request,
-        "runs/detail.html",
-        {
-            "d": d,
-            "map": run_views.svg_map(d) if d["stops"] else None,
-            "editable": editable,
-            "candidates": cands,
-            "schools": choices,
-            "error": error,
-            "hhmm": runs.hhmm,
-            "drivers": drivers.drivers(session=session),
-            "fail_reasons": run_delivery.FAIL_REASONS,
-            "unassigned_reasons": runs.UNASSIGNED_REASONS,
-        },
-        status_code=status,
-    )
+    context = {
+        "d": d,
+        "map": run_views.svg_map(d) if d["stops"] else None,
+        "editable": editable,
+        "candidates": cands,
+        "schools": schools.all_by_name(session=session) if editable else [],
+        "error": error,
+        "hhmm": runs.hhmm,
+        "drivers": drivers.drivers(session=session),
+        "fail_reasons": run_delivery.FAIL_REASONS,
+        "unassigned_reasons": runs.UNASSIGNED_REASONS,
+    }
+    run_views.looked_at_page(session=session, user_id=request.state.user.id, d=d, candidates=cands)
+    return render(request, "runs/detail.html", context, status_code=status)
 
 
 def _failed(request: Request, session, run_id: Id, exc: DomainError) -> Response:  # noqa: ANN001
@@ -323,7 +319,11 @@ def route_sheet(
 ) -> Response:
     try:
         pdf = run_views.route_sheet_pdf(
-            session=session, run_id=run_id, paper=paper, locale=request.state.locale
+            session=session,
+            run_id=run_id,
+            paper=paper,
+            locale=request.state.locale,
+            user_id=user.id,
         )
     except DomainError as exc:
         return _failed(request, session, run_id, exc)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from app.campaigns import notices
 from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
@@ -41,6 +42,7 @@ FIELDS = (
     "address",
     "lat",
     "lon",
+    "notice_version",
 )
 
 
@@ -57,6 +59,8 @@ def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
         "open": campaigns.is_open(campaign),
         "delivery": campaign.depot_location_id is not None,
         "today": date.today().isoformat(),
+        "notice": notices.current(session, campaign.id),
+        "latin_label": latin_label(campaign),
     }
 
 
@@ -93,6 +97,7 @@ async def claim_submit(
     lon: Annotated[str, Form()] = "",
     quarantine: Annotated[str, Form()] = "",
     consent: Annotated[str, Form()] = "",
+    notice_version: Annotated[str, Form()] = "",
     website: Annotated[str, Form()] = "",
 ) -> Response:
     form = {k: v for k, v in locals().items() if k in FIELDS}
@@ -143,7 +148,8 @@ def _again_for(public_id, request, form, got) -> Response:  # noqa: ANN001
         if got is None:  # the honeypot: people don't see this field, bots fill it in
             return _again(request, session, campaign, form, _("The form could not be sent."), 400)
         if isinstance(got, ValidationError):
-            return _again(request, session, campaign, form, _explain(got, _, form), 422)
+            problems = _explain(got, _, form, latin_label(campaign))
+            return _again(request, session, campaign, form, problems, 422)
         return _again(request, session, campaign, form, got.localized(_), got.status_code)
 
 
@@ -163,16 +169,24 @@ LABELS = {
     "phone": "Phone",
     "wechat": "WeChat ID",
     "fulfilment": "How do you get the kit?",
+    "notice_version": "Privacy notice",
 }
 
 
-def _explain(exc: ValidationError, _, form: dict) -> str:  # noqa: ANN001
+def latin_label(campaign) -> str:  # noqa: ANN001
+    """The label of the Latin name, as the campaign asks it (the form's and its errors')."""
+    if campaign.asks_passport_name:
+        return N_("Name as in your passport")
+    return N_("Name in Latin letters, as on your student card")
+
+
+def _explain(exc: ValidationError, _, form: dict, latin: str = LABELS["name_latin"]) -> str:  # noqa: ANN001
     """Every problem of the form at once, each naming its field (the consent too, which the
     claim's rules check only once the fields are valid)."""
     problems = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else ""
-        label = _(LABELS.get(field, field))
+        label = _(latin if field == "name_latin" else LABELS.get(field, field))
         if field == "consent":
             problems.append(_("Please agree to the use of your data for the distribution."))
         elif field == "birth_date":
@@ -193,6 +207,10 @@ def _explain(exc: ValidationError, _, form: dict) -> str:  # noqa: ANN001
 
 def _again(request, session, campaign, form, message, status):  # noqa: ANN001, ANN202
     ctx = _form_context(session, campaign)
+    shown = ctx["notice"]
+    if shown is not None and form.get("notice_version") not in ("", None, str(shown.version)):
+        # a new notice since the form was opened (a 409, or any refusal): consent again, to it
+        form = {**form, "consent": False}
     return render(
         request, "student/form.html", {**ctx, "form": form, "error": message}, status_code=status
     )
@@ -217,9 +235,13 @@ def _status_ctx(token: str, request: Request, session) -> dict:  # noqa: ANN001
     slots = []
     if claim.fulfilment == "pickup" and claim.pickup_location_id:
         slots = campaigns.slots(session=session, location_id=claim.pickup_location_id)
+    terms = notices.terms(
+        session, campaign_id=claim.campaign_id, notice_id=claim.notice_id, minor=claim.is_minor
+    )
     return {
         "claim": claim,
         "view": view,
+        "terms": terms,
         "qr_svg": Markup(svg.decode()),
         "slots": slots,
         "msg": "",

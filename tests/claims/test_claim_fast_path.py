@@ -13,10 +13,11 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.campaigns import notices
 from app.campaigns import service as campaigns
 from app.claims import fast as claim_fast
 from app.claims import queries as claim_views
-from app.claims.eligibility import AlreadyClaimed, NotEligible
+from app.claims.eligibility import AlreadyClaimed, NotEligible, NoticeChanged
 from app.core import ratelimit
 from app.core.config import Settings
 from app.core.db import open_async_pool
@@ -26,10 +27,14 @@ from models.base import utcnow
 from models.campaigns import Campaign, PickupSlotCreate
 from models.claims import Claim, ClaimEvent
 from models.inventory import StockMovement
+from models.privacy import NoticeIn
 from tests import aio
 from tests.factories import campaign_setup, claim_in, roster, submit
 
-VOLATILE = {"id", "token", "short_code", "submitted_at", "updated_at", "decided_at", "allocated_at"}
+VOLATILE = {
+    "id", "token", "short_code", "submitted_at", "updated_at", "decided_at", "allocated_at",
+    "consented_at",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -101,6 +106,12 @@ def test_fast_and_slow_paths_store_the_same_claim_and_answer_alike(world):
     assert [r["code"] for r in fast_row["reasons"][-1:] + slow_row["reasons"][-1:]] == [
         "allocated", "no_stock",
     ]  # fmt: skip
+    # both record the consent to the campaign's current notice, and when
+    notice = notices.current(session, setup["campaign"].id)
+    assert fast_row["notice_id"] == slow_row["notice_id"] == notice.id is not None
+    for t in (answer["token"], other.token):
+        at = session.scalars(select(Claim.consented_at).where(Claim.token == t)).one()
+        assert at is not None and abs(notices.as_utc(at) - utcnow()) < timedelta(minutes=1)
     assert [e[:2] for e in fast_events] == [
         (None, "submitted"), (None, "verified"), ("verified", "allocated"),
     ]  # fmt: skip
@@ -113,6 +124,59 @@ def test_fast_and_slow_paths_store_the_same_claim_and_answer_alike(world):
     assert answer == view
     assert session.scalar(select(func.count()).where(StockMovement.kind == "reserve")) == 1
     assert ledger.check(session) == []
+
+
+EXTRAS = {"phone": "0612345678", "wechat": "zs-wx", "address": "1 rue X", "lat": 48.9, "lon": 2.4}
+
+
+def _contact(session: Session, token: str) -> tuple:
+    session.rollback()
+    c = session.scalars(select(Claim).where(Claim.token == token)).one()
+    return c.phone, c.wechat, c.address, c.lat, c.lon
+
+
+def test_both_paths_keep_only_what_a_pickup_needs(world):
+    """A pickup sent with a phone, a WeChat ID and an address (a script, an old form): neither
+    path stores what the campaign does not ask; what it asks, both keep."""
+    settings, session, setup = world
+    answer, *_ = fast(settings, setup, **EXTRAS)
+    slow = submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
+                  birth_date=date(2002, 3, 4), **EXTRAS)  # fmt: skip
+    assert _contact(session, answer["token"]) == _contact(session, slow.token)
+    assert _contact(session, answer["token"]) == ("", "", "", None, None)
+    c = session.get(Campaign, setup["campaign"].id)
+    c.asks_phone = c.asks_wechat = True
+    session.add(c)
+    session.commit()
+    asked, *_ = fast(settings, setup, student_number="S003", name_latin="Wang Wu",
+                     birth_date=date(2000, 1, 1), **EXTRAS)  # fmt: skip
+    slow = submit(session, settings, setup, student_number="S002", name_latin="Li Si",
+                  name_zh="李四", birth_date=date(2009, 5, 6), **EXTRAS)  # fmt: skip
+    assert _contact(session, asked["token"]) == _contact(session, slow.token)
+    assert _contact(session, asked["token"]) == ("0612345678", "zs-wx", "", None, None)
+
+
+def test_a_stale_notice_version_is_refused_on_both_paths(world):
+    settings, session, setup = world
+    campaign_id = setup["campaign"].id
+    v2 = notices.publish(
+        session=session, campaign_id=campaign_id, data=NoticeIn(text_zh="二", text_en="two"),
+        user_id=None,
+    )  # fmt: skip
+    assert v2.version == 2
+    with pytest.raises(NoticeChanged) as err:
+        fast(settings, setup, notice_version=1)
+    assert err.value.status_code == 409 and err.value.code == "notice_changed"
+    with pytest.raises(NoticeChanged):
+        submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
+               birth_date=date(2002, 3, 4), notice_version=1)  # fmt: skip
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Claim)) == 0
+    answer, *_ = fast(settings, setup, notice_version=2)
+    slow = submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
+                  birth_date=date(2002, 3, 4), notice_version=2)  # fmt: skip
+    ids = session.scalars(select(Claim.notice_id).order_by(Claim.id)).all()
+    assert ids == [v2.id, v2.id] and slow.notice_id == v2.id and answer["status"] == "allocated"
 
 
 def test_a_waitlisted_claim_answers_its_position(world):

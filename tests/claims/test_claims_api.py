@@ -98,9 +98,10 @@ def test_staff_list_decide_and_csv(client):
         ).status_code
         == 422
     )
-    csv = client.get("/api/v1/claims.csv", headers=h)
+    csv = client.get("/api/v1/claims.csv?reason=review", headers=h)
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("id,campaign,school,status") and len(lines) == 3
+    assert lines[0].startswith("# ") and lines[1].startswith("id,campaign,school,status")
+    assert len(lines) == 4
     assert (
         client.get("/api/v1/claims", headers=api_headers(client, "v", "volunteer")).status_code
         == 403

@@ -38,9 +38,13 @@ def logged_in(client, small):  # noqa: ANN001, ANN201
     return client
 
 
-def _rows(body: bytes) -> list[dict]:
+def _rows(body: bytes, notice: bool = False) -> list[dict]:
     assert body.startswith("\ufeff".encode())
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    text = body.decode("utf-8-sig")
+    if notice:  # an export of personal data: its first line is the notice
+        first, text = text.split("\n", 1)
+        assert first.startswith("# "), first
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def test_api_dashboard_and_bad_input(logged_in, small):
@@ -111,9 +115,12 @@ def test_daily_csv_and_exports(logged_in, small):
     assert points[small.point.id]["handovers"] == "2" and points[small.point.id]["scans"] == "2"
     [total] = [x for x in rows if x["section"] == "total"]
     assert (total["claims"], total["handovers"], total["deliveries"]) == ("6", "2", "1")
-    claims = _rows(logged_in.get(f"/api/v1/claims.csv?campaign_id={small.campaign.id}").content)
+    claims = _rows(
+        logged_in.get(f"/api/v1/claims.csv?campaign_id={small.campaign.id}&reason=count").content,
+        notice=True,
+    )
     assert len(claims) == 6 and {"id", "status", "school"} <= set(claims[0])
-    scans = _rows(logged_in.get("/api/v1/scans.csv").content)
+    scans = _rows(logged_in.get("/api/v1/scans.csv?reason=count").content, notice=True)
     assert len(scans) == 2 and {"scan_id", "result", "point"} <= set(scans[0])
     ledger = _rows(logged_in.get("/api/v1/stock/movements.csv").content)
     assert {"movement", "kind", "on_hand_change"} <= set(ledger[0])

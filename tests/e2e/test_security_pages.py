@@ -54,7 +54,7 @@ def small(live_server):  # noqa: ANN001, ANN201
 def campaign(live_server):  # noqa: ANN001, ANN201
     engine = make_engine(live_server.settings)
     with Session(engine, expire_on_commit=False) as s:
-        setup = campaign_setup(s, kits=3)
+        setup = campaign_setup(s, kits=3, asks_wechat=True)  # (the form shows WeChat if asked)
     engine.dispose()
     return setup
 

@@ -31,7 +31,7 @@ from app.runs import plan as run_plan
 from app.runs import service as runs
 from models.printing import PrintJob
 from models.runs import RunStop
-from models.schools import RosterImport
+from models.schools import RosterEntry, RosterImport
 from routes.access import RULES, Who
 from tests import factories as f
 from tests.runs import factories as rf
@@ -155,6 +155,9 @@ def seed(app) -> World:  # noqa: ANN001
                 "item_id": setup["kit"].id,
                 "school_id": setup["school"].id,
                 "import_id": imp.id,
+                "entry_id": s.exec(
+                    select(RosterEntry.id).where(RosterEntry.school_id == setup["school"].id)
+                ).first(),
                 "job_id": job.id,
                 "kind": "receive",
                 "code": "en",

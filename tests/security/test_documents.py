@@ -163,6 +163,9 @@ def hostile(client, settings):  # noqa: ANN001, ANN201
             user_id=small.diplomat.id,
         )
         setup = {"campaign": small.campaign, "school": small.manual_school, "point": small.point}
+        small.campaign.asks_phone = small.campaign.asks_wechat = True  # the form asks both
+        s.add(small.campaign)
+        s.commit()
         f.submit(
             s,
             settings,
@@ -190,8 +193,8 @@ def _cells(body: bytes) -> list[list[str]]:
 
 
 EXPORTS = {
-    "claims": ("/api/v1/claims.csv", {HYPERLINK, "=1+2", "@SUM(A1)", "-2+3"}),
-    "scans": ("/api/v1/scans.csv", {HYPERLINK, "@SUM(A1)"}),
+    "claims": ("/api/v1/claims.csv?reason=check", {HYPERLINK, "=1+2", "@SUM(A1)", "-2+3"}),
+    "scans": ("/api/v1/scans.csv?reason=check", {HYPERLINK, "@SUM(A1)"}),
     "stock-levels": ("/api/v1/stock/levels.csv", {HYPERLINK, "=1+2", "@SUM(A1)"}),
     "stock-movements": ("/api/v1/stock/movements.csv", {"=1+2", "@SUM(A1)"}),
     "daily-report": ("/api/v1/reports/daily.csv?campaign_id={c}", {HYPERLINK, "=1+2", "@SUM(A1)"}),

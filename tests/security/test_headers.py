@@ -46,7 +46,7 @@ def test_pages_and_api_answers_carry_the_headers(client, small):
     _check_page_headers(client.get("/api/v1/claims/not-a-token"))  # errors too (404)
     _check_page_headers(client.get("/api/v1/claims?limit=x"))  # 401
     headers = f.api_headers(client, "dip2")
-    for url in ("/api/v1/claims", "/api/v1/claims.csv", "/api/v1/runs", "/api/v1/scans"):
+    for url in ("/api/v1/claims", "/api/v1/claims.csv?reason=x", "/api/v1/runs", "/api/v1/scans"):
         r = client.get(url, headers=headers)
         assert r.status_code == 200, (url, r.text)
         _check_page_headers(r)

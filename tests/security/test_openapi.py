@@ -17,6 +17,7 @@ PUBLIC = {
     ("get", "/api/v1/claims/{token}"),
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/public/schools"),
+    ("get", "/api/v1/public/campaigns/{public_id}/notice"),
 }
 
 

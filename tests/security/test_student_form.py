@@ -17,7 +17,7 @@ LONG_NAME = "张" * 60  # the Chinese name takes at most 50 characters
 @pytest.fixture
 def setup(client):  # noqa: ANN001, ANN201
     with Session(client.app.state.engine, expire_on_commit=False) as s:
-        return campaign_setup(s)
+        return campaign_setup(s, asks_wechat=True)  # (the form shows WeChat when asked)
 
 
 def _form(setup: dict, **kw) -> dict:
