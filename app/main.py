@@ -11,7 +11,6 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -27,6 +26,7 @@ from routes.http.deps import LoginRequired
 from routes.http.errors import UnexpectedErrors
 from routes.http.headers import SecurityHeaders
 from routes.http.input import BodyLimit, refuse_nul
+from routes.http.static import Assets
 from routes.http.web import gettext, render
 
 log = logging.getLogger("kitrun.http")
@@ -37,6 +37,7 @@ VENDOR = {
     "/static/vendor/barcode-detector": NODE_MODULES / "barcode-detector" / "dist",
     "/static/vendor/zxing-wasm": NODE_MODULES / "zxing-wasm" / "dist",
     "/static/vendor/swagger-ui": NODE_MODULES / "swagger-ui-dist",
+    "/static/vendor/leaflet": NODE_MODULES / "leaflet" / "dist",
 }
 
 
@@ -155,23 +156,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # an unexpected error is answered inside the app, so the client's connection stays usable
     app.add_middleware(UnexpectedErrors, handler=unexpected)
     app.add_middleware(RequestContext, settings=settings)
-    app.add_middleware(SecurityHeaders)  # outside UnexpectedErrors: its 500s get them too
+    # outside UnexpectedErrors: its 500s get them too; the map's tile server may serve images
+    app.add_middleware(SecurityHeaders, img_origin=settings.tile_origin)
     app.add_middleware(CapacityLimit)
     if settings.trusted_proxy_list:
         # Outermost: all that follows (rate limits, logs) sees the client, not the proxy. The
         # right-most address of X-Forwarded-For that is not a trusted proxy, and only when the
         # peer is one (KITRUN_TRUSTED_PROXIES); `kitrun serve` turns uvicorn's own reading off.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
-    _mount_vendor(app)
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    # app/static and the npm packages: versioned URLs, gzip, no cookies (routes/http/static.py)
+    app.state.assets = Assets(STATIC_DIR, _vendor(app))
+    app.mount("/static", app.state.assets, name="static")
     app.include_router(api_router)
     app.include_router(pages_router)
     api_docs.install(app)  # the error answers of every operation, in the one error shape
     return app
 
 
-def _mount_vendor(app: FastAPI) -> None:
-    """Mount the npm packages the pages use (before /static, which would shadow them)."""
+def _vendor(app: FastAPI) -> dict[str, Path]:
+    """The npm packages the pages use that are installed, by their prefix under /static."""
     missing = [str(d) for d in VENDOR.values() if not d.is_dir()]
     app.state.vendor_ok = not missing
     if missing:
@@ -180,6 +183,9 @@ def _mount_vendor(app: FastAPI) -> None:
             "typed codes and photo upload where the browser has no BarcodeDetector",
             ", ".join(missing),
         )
-        return
-    for prefix, directory in VENDOR.items():
-        app.mount(prefix, StaticFiles(directory=str(directory)), name=prefix.rsplit("/", 1)[-1])
+    # each package that is there is served, whatever else is missing
+    return {
+        prefix.removeprefix("/static/"): directory
+        for prefix, directory in VENDOR.items()
+        if directory.is_dir()
+    }

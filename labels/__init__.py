@@ -1,8 +1,10 @@
 """Pure PDF rendering of kit labels and route sheets: plain data in, PDF bytes out."""
 
 from labels.data import (
+    CalibrationTexts,
     LabelData,
     RouteSheet,
+    RouteTexts,
     Stop,
     VehicleRoute,
     sample_labels,
@@ -17,6 +19,7 @@ from labels.sheet import qr_rect, render_calibration, render_labels
 
 __all__ = [
     "FORMATS",
+    "CalibrationTexts",
     "LabelData",
     "LabelError",
     "MapProjection",
@@ -24,6 +27,7 @@ __all__ = [
     "Rect",
     "RouteLayout",
     "RouteSheet",
+    "RouteTexts",
     "SheetFormat",
     "Stop",
     "VehicleRoute",

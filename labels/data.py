@@ -62,6 +62,45 @@ class RouteSheet:
     vehicles: list[VehicleRoute] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RouteTexts:
+    """Every fixed word a route sheet prints, in one language (the caller's; English here)."""
+
+    date: str = "Date"
+    driver: str = "Driver"
+    vehicle: str = "Vehicle"
+    depot: str = "Depot"
+    stops: str = "Stops"
+    kits: str = "Kits"
+    kits_value: str = "{kits} (capacity {capacity})"
+    distance: str = "Distance"
+    planned: str = "Planned"
+    hours: str = "{hours} h"
+    seq: str = "#"
+    arrival: str = "Arrival"
+    name_phone: str = "Name / phone"
+    address: str = "Address"
+    notes: str = "Notes"
+    qr: str = "QR (proof)"
+    sign: str = "Done / sign"
+    page: str = "page {page} of {pages}"
+    north: str = "N"
+    no_phone: str = "no phone"
+    title: str = "Route sheets {run}"
+
+
+@dataclass(frozen=True)
+class CalibrationTexts:
+    """The notes of a calibration page, in one language (the caller's; English here)."""
+
+    title: str = "Calibration page: {format}"
+    advice: str = (
+        "Print at 100 % (actual size, no scaling): every outline must lie on a label edge. "
+        "Bar: 50 mm."
+    )
+    description: str = ""  # the sheet's description in that language; else the format's own
+
+
 _SURNAMES = [
     ("王", "WANG"),
     ("李", "LI"),

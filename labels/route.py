@@ -21,7 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from labels.data import RouteSheet, Stop, VehicleRoute
+from labels.data import RouteSheet, RouteTexts, Stop, VehicleRoute
 from labels.errors import LabelError
 from labels.fonts import Fonts, cjk_fonts
 from labels.qr import draw_qr
@@ -101,7 +101,7 @@ class _Marker(Flowable):
         self.canv.kitrun_footer = self.text
 
 
-def _numbered_canvas(font: str) -> type[Canvas]:
+def _numbered_canvas(font: str, page_text: str) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         """Holds pages until save() so each footer can say 'page x of y'."""
 
@@ -123,7 +123,9 @@ def _numbered_canvas(font: str) -> type[Canvas]:
                 self.setFillGray(0.3)
                 # Aligned with the frame's content, which is padded by 6 pt.
                 self.drawString(MARGIN + 6, MARGIN / 2, self.kitrun_footer)
-                self.drawRightString(w - MARGIN - 6, MARGIN / 2, f"page {number} of {total}")
+                self.drawRightString(
+                    w - MARGIN - 6, MARGIN / 2, page_text.format(page=number, pages=total)
+                )
                 super().showPage()
             super().save()
 
@@ -153,15 +155,21 @@ def _styles(fonts: Fonts) -> dict[str, ParagraphStyle]:
 
 
 def _header(
-    sheet: RouteSheet, v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, fonts: Fonts
+    sheet: RouteSheet,
+    v: VehicleRoute,
+    st: dict[str, ParagraphStyle],
+    width: float,
+    fonts: Fonts,
+    tx: RouteTexts,
 ) -> list[Flowable]:
     day = sheet.date.isoformat() if isinstance(sheet.date, date) else str(sheet.date)
     kits = sum(s.kits for s in v.stops)
     pairs = [
-        ("Date", day), ("Driver", v.driver), ("Vehicle", v.name),
-        ("Depot", sheet.depot_name), ("Stops", str(len(v.stops))),
-        ("Kits", f"{kits} (capacity {v.capacity})"), ("Distance", f"{v.km:.1f} km"),
-        ("Planned", f"{v.planned_hours:.1f} h"),
+        (tx.date, day), (tx.driver, v.driver), (tx.vehicle, v.name),
+        (tx.depot, sheet.depot_name), (tx.stops, str(len(v.stops))),
+        (tx.kits, tx.kits_value.format(kits=kits, capacity=v.capacity)),
+        (tx.distance, f"{v.km:.1f} km"),
+        (tx.planned, tx.hours.format(hours=f"{v.planned_hours:.1f}")),
     ]  # fmt: skip
     cells = [(_p(label, st["meta"]), _p(value, st["meta"])) for label, value in pairs]
     rows = [[item for pair in cells[i : i + 4] for item in pair] for i in (0, 4)]
@@ -185,11 +193,14 @@ def _header(
     return [_p(f"{sheet.run_name} — {v.name}", st["title"]), table, Spacer(1, 4 * mm)]
 
 
-def _stop_row(stop: Stop, st: dict[str, ParagraphStyle], layout: RouteLayout | None) -> list:
+def _stop_row(
+    stop: Stop, st: dict[str, ParagraphStyle], layout: RouteLayout | None, tx: RouteTexts
+) -> list:
+    phone = stop.phone.strip() or f"({tx.no_phone})"
     return [
         _p(str(stop.seq), st["cell"]),
         _p(_arrival(stop.arrival), st["cell"]),
-        [_p(stop.name, st["cell"]), _p(stop.phone, st["small"])],
+        [_p(stop.name, st["cell"]), _p(phone, st["small"])],
         _p(stop.address, st["cell"]),
         _p(str(stop.kits), st["cell"]),
         _p(stop.notes, st["small"]),
@@ -199,22 +210,18 @@ def _stop_row(stop: Stop, st: dict[str, ParagraphStyle], layout: RouteLayout | N
 
 
 def _stops_table(
-    v: VehicleRoute, st: dict[str, ParagraphStyle], width: float, layout: RouteLayout | None
+    v: VehicleRoute,
+    st: dict[str, ParagraphStyle],
+    width: float,
+    layout: RouteLayout | None,
+    tx: RouteTexts,
 ) -> Table:
-    heads = [
-        "#",
-        "Arrival",
-        "Name / phone",
-        "Address",
-        "Kits",
-        "Notes",
-        "QR (proof)",
-        "Done / sign",
-    ]
-    fixed = [8 * mm, 13 * mm, 34 * mm, None, 9 * mm, 25 * mm, QR_SIZE + 2 * mm, 20 * mm]
+    heads = [tx.seq, tx.arrival, tx.name_phone, tx.address, tx.kits, tx.notes, tx.qr, tx.sign]
+    # Kits: wide enough for a four-character Chinese heading on one line.
+    fixed = [8 * mm, 13 * mm, 34 * mm, None, 15 * mm, 25 * mm, QR_SIZE + 2 * mm, 20 * mm]
     fixed[3] = width - sum(w for w in fixed if w is not None)
     rows = [[_p(h, st["head"]) for h in heads]]
-    rows += [_stop_row(stop, st, layout) for stop in v.stops]
+    rows += [_stop_row(stop, st, layout, tx) for stop in v.stops]
     table = Table(rows, colWidths=fixed, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -242,8 +249,11 @@ def render_route_sheets(
     *,
     font_path: str | None = None,
     layout: RouteLayout | None = None,
+    texts: RouteTexts | None = None,
 ) -> bytes | None:
-    """One route sheet per vehicle with stops, in one PDF; bytes, or written into `out`."""
+    """One route sheet per vehicle with stops, in one PDF; bytes, or written into `out`. Its
+    fixed words are `texts` (English by default): the caller translates them."""
+    tx = texts or RouteTexts()
     if pagesize not in PAGESIZES:
         raise LabelError(f"unknown page size {pagesize!r}; use one of {', '.join(PAGESIZES)}")
     vehicles = [v for v in sheet.vehicles if v.stops]  # an idle vehicle needs no sheet
@@ -256,7 +266,7 @@ def render_route_sheets(
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-        bottomMargin=MARGIN, title=f"Route sheets {sheet.run_name}", creator="kitrun labels",
+        bottomMargin=MARGIN, title=tx.title.format(run=sheet.run_name), creator="kitrun labels",
         invariant=1, initialFontName=fonts.text,
     )  # fmt: skip
     width = doc.width - 12  # the frame pads its content by 6 pt on each side
@@ -266,11 +276,13 @@ def render_route_sheets(
         if i:
             story.append(PageBreak())
         story.append(_Marker(f"{sheet.run_name} · {v.name} · {v.driver}"))
-        story += _header(sheet, v, st, width, fonts)
-        route_map = RouteMap(sheet, v, width, MAP_HEIGHT, fonts.text)
+        story += _header(sheet, v, st, width, fonts, tx)
+        route_map = RouteMap(
+            sheet, v, width, MAP_HEIGHT, fonts.text, depot=tx.depot, north=tx.north
+        )
         maps.append(route_map)
-        story += [route_map, Spacer(1, 4 * mm), _stops_table(v, st, width, layout)]
-    canvasmaker = _numbered_canvas(fonts.text)
+        story += [route_map, Spacer(1, 4 * mm), _stops_table(v, st, width, layout, tx)]
+    canvasmaker = _numbered_canvas(fonts.text, tx.page)
     doc.build(story, canvasmaker=canvasmaker)
     if layout is not None:
         layout.pages = doc.page

@@ -52,10 +52,19 @@ class RouteMap(Flowable):
     """The route polyline from the depot through numbered stops and back, with scale and N."""
 
     def __init__(
-        self, sheet: RouteSheet, vehicle: VehicleRoute, width: float, height: float, font: str
+        self,
+        sheet: RouteSheet,
+        vehicle: VehicleRoute,
+        width: float,
+        height: float,
+        font: str,
+        *,
+        depot: str = "Depot",
+        north: str = "N",
     ) -> None:
         super().__init__()
         self.width, self.height, self.font = width, height, font
+        self.depot_label, self.north = depot, north
         self.projection = project_route(sheet, vehicle, width, height)
         self.origin: tuple[int, float, float] | None = None  # page, x, y once drawn
 
@@ -92,7 +101,7 @@ class RouteMap(Flowable):
         dx, dy = p.depot
         c.setFillColorRGB(0.8, 0.1, 0.1)
         c.rect(dx - 4, dy - 4, 8, 8, stroke=0, fill=1)
-        label = "Depot 仓库"
+        label = self.depot_label
         c.setFillGray(1)  # keep the depot's name readable over the route lines
         c.rect(dx + 5, dy - 5, c.stringWidth(label, self.font, 8) + 2, 10, stroke=0, fill=1)
         c.setFillGray(0)
@@ -128,4 +137,4 @@ class RouteMap(Flowable):
         c.setFillGray(0)
         c.drawPath(path, stroke=0, fill=1)
         c.setFont(self.font, 8)
-        c.drawCentredString(x, y + 20, "N")
+        c.drawCentredString(x, y + 20, self.north)

@@ -11,12 +11,12 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from labels.data import LabelData
+from labels.data import CalibrationTexts, LabelData
 from labels.errors import LabelError
 from labels.fonts import Fonts, cjk_fonts
 from labels.formats import Rect, SheetFormat, cell_rect, get_format
-from labels.qr import draw_qr
-from labels.text import fit_text
+from labels.qr import QUIET_ZONE, draw_qr, qr_size_for
+from labels.text import fit_text, wrap_text
 
 Progress = Callable[[int, int], None]
 CHUNK_PAGES = 50
@@ -30,6 +30,7 @@ class LabelStyle:
     pad: float  # inset from the cell edge, for printer drift
     qr: float  # side of the QR square including its quiet zone
     sizes: tuple[tuple[float, float], ...]  # (size, min size) per text line, top to bottom
+    lines: tuple[int, ...] = (1, 1, 1, 1, 1, 1)  # most lines each text may wrap onto
 
 
 # Text lines: short code, Chinese name, passport name, school, destination, contents.
@@ -37,13 +38,21 @@ STYLES: dict[str, LabelStyle] = {
     "L7160": LabelStyle(
         1.2 * mm, 25.0 * mm, ((16, 10), (12, 6), (9, 5), (7, 4.5), (8, 5), (6.5, 4.5))
     ),
-    "L7163": LabelStyle(1.5 * mm, 30.0 * mm, ((20, 12), (14, 7), (10, 6), (8, 5), (9, 5), (8, 5))),
+    "L7163": LabelStyle(
+        1.5 * mm,
+        30.0 * mm,
+        ((20, 12), (14, 7), (10, 6), (8, 5), (9, 5), (8, 5)),
+        lines=(1, 1, 1, 1, 1, 2),
+    ),
     # 25.4 mm high: the largest QR that fits leaves 0.5 mm above and below (18.5 mm symbol).
     "5160": LabelStyle(
         0.5 * mm, 24.4 * mm, ((14, 9), (11, 6), (8, 5), (6.5, 4.5), (7, 5), (6, 4.5))
     ),
     "thermal-4x6": LabelStyle(
-        5 * mm, 70.0 * mm, ((30, 16), (26, 12), (18, 9), (13, 7), (15, 8), (12, 6))
+        5 * mm,
+        70.0 * mm,
+        ((30, 16), (26, 12), (18, 9), (13, 7), (15, 8), (12, 6)),
+        lines=(1, 1, 2, 2, 3, 6),
     ),
 }
 
@@ -73,21 +82,12 @@ def draw_label(
         left, right = cell.x + style.pad, cell.x + cell.w - style.pad
         top, bottom = q.y, cell.y + style.pad
     else:
-        left, right = q.x + q.w, cell.x + cell.w - style.pad
+        # The QR's quiet zone is white: the text keeps the same margin on the right, so the
+        # label's printed content sits centred in it.
+        module, _ = qr_size_for(q.w, label.token)
+        left, right = q.x + q.w, cell.x + cell.w - style.pad - QUIET_ZONE * module
         top, bottom = cell.y + cell.h - style.pad, cell.y + style.pad
-    width = right - left
-    lines = (
-        (label.short_code, fonts.mono),
-        (label.name_zh, fonts.text),
-        (label.name_latin, fonts.text),
-        (label.school, fonts.text),
-        (label.destination, fonts.text),
-        (label.contents, fonts.text),
-    )
-    fitted = [
-        fit_text(text, font, size, min_size, width) + (font,)
-        for (text, font), (size, min_size) in zip(lines, style.sizes, strict=True)
-    ]
+    fitted = _fit_lines(label, style, fonts, right - left, top - bottom)
     block = sum(size for _, size, _ in fitted) * LEADING
     y = (top + bottom) / 2 + block / 2  # centre the block in the space beside/below the QR
     centre = (left + right) / 2
@@ -110,6 +110,36 @@ def draw_label(
         if i == 0:
             canvas.restoreState()
     canvas.restoreState()
+
+
+def _fit_lines(
+    label: LabelData, style: LabelStyle, fonts: Fonts, width: float, height: float
+) -> list[tuple[str, float, str]]:
+    """(text, size, font) per printed line: each field fitted or wrapped onto its lines, all
+    scaled down together when the wrapped block would not fit the label's height."""
+    fields = (
+        (label.short_code, fonts.mono),
+        (label.name_zh, fonts.text),
+        (label.name_latin, fonts.text),
+        (label.school, fonts.text),
+        (label.destination, fonts.text),
+        (label.contents, fonts.text),
+    )
+    scale = 1.0
+    for _ in range(8):
+        out: list[tuple[str, float, str]] = []
+        for (text, font), (size, min_size), most in zip(
+            fields, style.sizes, style.lines, strict=True
+        ):
+            lines, fitted = wrap_text(
+                text, font, size * scale, min(min_size, size * scale), width, most
+            )
+            out += [(line, fitted, font) for line in lines] or [("", fitted, font)]
+        block = sum(size for _, size, _ in out) * LEADING
+        if block <= height:
+            break
+        scale *= 0.95 * height / block
+    return out
 
 
 def _check_start(fmt: SheetFormat, start: int) -> None:
@@ -218,12 +248,17 @@ def render_labels(
     return None
 
 
-def render_calibration(format_id: str, *, font_path: str | None = None) -> bytes:
-    """One page outlining and numbering every label cell, to check printer alignment."""
+def render_calibration(
+    format_id: str, *, font_path: str | None = None, texts: CalibrationTexts | None = None
+) -> bytes:
+    """One page outlining and numbering every label cell, to check printer alignment; its notes
+    are `texts` (English by default)."""
     fmt = get_format(format_id)
+    texts = texts or CalibrationTexts()
     fonts = cjk_fonts(font_path)
     buf = io.BytesIO()
-    canvas = _new_canvas(buf, fmt, f"Calibration {fmt.id}", fonts)
+    heading = texts.title.format(format=texts.description or fmt.description)
+    canvas = _new_canvas(buf, fmt, heading, fonts)
     canvas.setLineWidth(0.5)
     for position in range(1, fmt.cells + 1):
         cell = cell_rect(fmt, position)
@@ -233,11 +268,7 @@ def render_calibration(format_id: str, *, font_path: str | None = None) -> bytes
         canvas.setFont(fonts.text, size)
         canvas.drawCentredString(cell.x + cell.w / 2, cell.y + cell.h / 2 - size * 0.35,
                                  str(position))  # fmt: skip
-    notes = (
-        f"Calibration page: {fmt.description}",
-        "Print at 100 % (actual size, no scaling): every outline must lie on a label edge. "
-        "Bar: 50 mm.",
-    )
+    notes = (heading, texts.advice)
     in_margin = fmt.top >= 8 * mm
     text_y = fmt.page_h - fmt.top / 2 + 1 if in_margin else fmt.page_h * 0.25
     width = fmt.page_w - 2 * max(fmt.left, 5 * mm)

@@ -38,6 +38,9 @@ class CampaignBase(SQLModel):
     asks_passport_name: bool = Field(
         default=False, description="the Latin name as in the passport, not the student card"
     )
+    confirm_after_id_check: bool = Field(
+        default=False, description="a hand-over is a second tap, after the volunteer checks ID"
+    )
     # How long students' personal data is kept after the campaign closes (minors' first).
     retention_days: int = Field(default=90, ge=0, le=90)
     retention_days_minors: int = Field(default=30, ge=0, le=90)
@@ -88,6 +91,7 @@ class CampaignUpdate(SQLModel):
     asks_phone: bool = None
     asks_wechat: bool = None
     asks_passport_name: bool = None
+    confirm_after_id_check: bool = None
     retention_days: int = Field(default=None, ge=0, le=90)
     retention_days_minors: int = Field(default=None, ge=0, le=90)
     schools: list[CampaignSchoolIn] = None

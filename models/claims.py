@@ -236,3 +236,39 @@ class DecisionIn(SQLModel):
     claim_ids: list[Id] = Field(min_length=1, max_length=1000)
     decision: Literal["approve", "reject"]
     reason: Stripped = Field(default="", max_length=300)
+
+
+class GeocodeCache(SQLModel, table=True):
+    """A geocoder's answer for one normalised address (found or not), so each address is
+    asked once: the provider's usage policy and a slow network both want it."""
+
+    __tablename__ = "geocode_cache"
+    __table_args__ = (UniqueConstraint("query"),)
+    id: int | None = Field(default=None, primary_key=True)
+    query: str = Field(max_length=600, description="the address, normalised")
+    lat: float | None = None
+    lon: float | None = None
+    provider: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FindIn(SQLModel):
+    """A student who lost their claim's link: the facts that made the claim."""
+
+    model_config = FORBID_EXTRA
+    school_id: Id
+    student_number: Stripped = Field(default="", max_length=40)
+    email: Stripped = Field(default="", max_length=254)
+    birth_date: date
+    name: Required = Field(max_length=100, description="the Chinese or the Latin name claimed with")
+    code_end: Stripped = Field(
+        default="", max_length=12, description="the last 4 characters of the claim's code"
+    )
+
+
+class FindOut(SQLModel):
+    """The answer to a search for one's claim: the token only when the code's end matched a
+    claim without e-mail; otherwise the link went by e-mail, if anything matched."""
+
+    token: str | None = None
+    message: str

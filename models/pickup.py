@@ -62,6 +62,11 @@ class ScanIn(SQLModel):
     nonce: Required = Field(max_length=64, description="client id of this attempt, e.g. a UUID")
     scanned_at: AwareDatetime = Field(description="when scanned, ISO 8601 with time zone")
     queued: bool = Field(default=False, description="sent later from the offline queue")
+    confirm: bool = Field(
+        default=False,
+        description="the hand-over after an ID check: the same code and nonce as the scan "
+        "that answered check_id",
+    )
 
     @model_validator(mode="after")
     def _one_target(self):  # noqa: ANN202

@@ -39,7 +39,9 @@ class LabelSelection(SQLModel):
     location_id: Id | None = Field(default=None, description="pickup point holding the kit")
     run_id: Id | None = Field(default=None, description="claims with a stop on this run")
     status: str | None = Field(
-        default="allocated", max_length=100, description="comma-separated statuses"
+        default="allocated,ready",
+        max_length=100,
+        description="comma-separated statuses; printed claims stay selectable for a reprint",
     )
 
 

@@ -141,6 +141,14 @@ class WindowIn(SQLModel):
     end: str | None = Field(default=None, max_length=5)
 
 
+class PinIn(SQLModel):
+    """Where a stop's address is: the position a diplomat placed on the map (WGS 84)."""
+
+    model_config = FORBID_EXTRA
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
 class FailIn(SQLModel):
     model_config = FORBID_EXTRA
     reason: str = Field(max_length=40, description="not_home, wrong_address, refused or other")

@@ -47,6 +47,7 @@ RULES: dict[str, Who] = {
     "PUT /api/v1/volunteers/{user_id}/points": Who.diplomat,
     # --------------------------------------------------------- API: claims
     "POST /api/v1/campaigns/{public_id}/claims": Who.anyone,
+    "POST /api/v1/campaigns/{public_id}/claims/find": Who.anyone,
     "GET /api/v1/claims/{token}": Who.token,
     "GET /api/v1/claims": Who.diplomat,
     "GET /api/v1/claims.csv": Who.diplomat,
@@ -112,6 +113,7 @@ RULES: dict[str, Who] = {
     "POST /api/v1/runs/{run_id}/stops/{stop_id}/move": Who.diplomat,
     "POST /api/v1/runs/{run_id}/stops/{stop_id}/lock": Who.diplomat,
     "PUT /api/v1/runs/{run_id}/stops/{stop_id}/window": Who.diplomat,
+    "POST /api/v1/runs/{run_id}/stops/{stop_id}/pin": Who.diplomat,
     "POST /api/v1/runs/{run_id}/dispatch": Who.diplomat,
     "POST /api/v1/runs/{run_id}/stops/{stop_id}/fail": Who.vehicle,
     "GET /api/v1/runs/{run_id}/route-sheet.pdf": Who.diplomat,
@@ -130,6 +132,8 @@ RULES: dict[str, Who] = {
     # --------------------------------------------------------- pages: students
     "GET /claim/{public_id}": Who.anyone,
     "POST /claim/{public_id}": Who.anyone,
+    "GET /claim/{public_id}/find": Who.anyone,
+    "POST /claim/{public_id}/find": Who.anyone,
     "GET /s/{token}": Who.token,
     "GET /s/{token}/qr.png": Who.token,
     "POST /s/{token}/verify": Who.token,
@@ -204,6 +208,7 @@ RULES: dict[str, Who] = {
     "POST /admin/runs/{run_id}/stops/{stop_id}/move": Who.diplomat,
     "POST /admin/runs/{run_id}/stops/{stop_id}/lock": Who.diplomat,
     "POST /admin/runs/{run_id}/stops/{stop_id}/window": Who.diplomat,
+    "POST /admin/runs/{run_id}/stops/{stop_id}/pin": Who.diplomat,
     "POST /admin/runs/{run_id}/dispatch": Who.diplomat,
     "GET /admin/runs/{run_id}/route-sheet.pdf": Who.diplomat,
     "GET /driver/runs/{run_id}/{vehicle_id}": Who.vehicle,

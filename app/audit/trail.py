@@ -42,6 +42,7 @@ CAMPAIGN_FIELDS = (
     "asks_passport_name",
     "retention_days",
     "retention_days_minors",
+    "confirm_after_id_check",
 )
 
 

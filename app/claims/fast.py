@@ -113,7 +113,7 @@ async def try_submit(
         async with pool.connection() as conn:
             f = await _front().first(conn, params)
             counted = True
-            row, decision = _decide(f, data, locale, limits, today)
+            row, decision = _decide(f, data, locale, limits, today, settings.phone_region)
             now = utcnow()
             try:
                 params = claims.submit_params(row, decision, True, now)
@@ -134,13 +134,15 @@ async def try_submit(
     return Outcome(answer, True, row["token"])
 
 
-def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None):  # noqa: ANN001, ANN202
+def _decide(f, data: ClaimIn, locale: str, limits: dict, today: date | None, region: str):  # noqa: ANN001, ANN202
     """The new claim's row and the rules' decision, or the refusal raised."""
     if f.campaign_id is None:
         raise campaigns.unknown_campaign()
     claims.over_limit(f.hits, limits)
     campaign = SimpleNamespace(**{name: getattr(f, f"campaign_{name}") for name in _CAMPAIGN})
-    decision = eligibility.rules(campaign, data, f, today or date.today(), points=_no_points)
+    decision = eligibility.rules(
+        campaign, data, f, today or date.today(), points=_no_points, phone_region=region
+    )
     return claims.new_row(claims.claim_values(campaign, data, decision, locale)), decision
 
 

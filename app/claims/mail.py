@@ -36,3 +36,19 @@ def status_mail(settings: Settings, claim: Claim) -> EmailMessage:
     return mail.build(
         settings=settings, to=claim.email, subject=_("Health kit: your claim"), body=body
     )
+
+
+def link_mail(settings: Settings, claim: Claim) -> EmailMessage:
+    """The link to a claim's page, asked for again on "Find my claim"."""
+    _ = gettext_for(claim.locale)
+    body = _("You asked for the link to your health-kit claim again. Your code is {code}.").format(
+        code=format_short_code(claim.short_code)
+    )
+    body += "\n\n" + _("Status page: {url}").format(url=f"{settings.base_url}/s/{claim.token}")
+    body += "\n\n" + _("If you did not ask for it, ignore this message: nothing has changed.")
+    return mail.build(
+        settings=settings,
+        to=claim.email,
+        subject=_("Health kit: the link to your claim"),
+        body=body,
+    )

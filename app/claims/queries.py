@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import bindparam, exists, func, or_
 from sqlmodel import Session, select
 
 from app.audit import looks
@@ -19,7 +19,7 @@ from models.base import utcnow
 from models.campaigns import Campaign, PickupSlot
 from models.claims import Claim, ClaimEvent
 from models.inventory import Location
-from models.schools import School
+from models.schools import RosterEntry, School
 from models.users import User
 
 
@@ -164,10 +164,63 @@ def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -
             else None
         ),
         "waitlist_position": position,
-        "reasons": claim.reasons,
+        "reasons": localized_reasons(claim.reasons, names, zh),
         "submitted_at": claim.submitted_at,
         "handed_over_at": claim.handed_over_at,
     }
+
+
+# Reasons whose parameter names a place: recorded with its English name (and, since issue 17,
+# its id); shown with the name in the reader's language, taken from the names read with the claim.
+_NAMED = {"school_eligible": ("school", "school"), "pickup": ("point", "point")}
+
+
+def localized_reasons(reasons: list, names, zh: bool) -> list:  # noqa: ANN001
+    """A claim's reasons with the school's and the pickup point's names in the reader's
+    language (older rows, which hold the English name only, too)."""
+    out = []
+    for r in reasons or []:
+        named = _NAMED.get(r.get("code")) if isinstance(r, dict) else None
+        if named is None:
+            out.append(r)
+            continue
+        param, prefix = named
+        zh_name, en_name = (
+            getattr(names, f"{prefix}_zh", None),
+            getattr(names, f"{prefix}_en", None),
+        )
+        if en_name is None or param not in r.get("params", {}):
+            out.append(r)
+            continue
+        name = zh_name if zh and zh_name else en_name
+        out.append({**r, "params": {**r["params"], param: name}})
+    return out
+
+
+# CJK Unified Ideographs (with extension A): a roster name starting with one is a Chinese name.
+_CJK_FIRST, _CJK_LAST = "\u3400", "\u9fff"
+
+
+def schools_listing_chinese_names(*, session: Session, school_ids: list[int]) -> set[int]:
+    """The schools among `school_ids` whose roster lists names in Chinese characters: their
+    students must give the Chinese name as the list has it (a Latin one will not match)."""
+    if not school_ids:
+        return set()
+    first = func.substr(RosterEntry.name_norm, 1, 1)
+    if session.get_bind().dialect.name == "postgresql":
+        first = first.collate("C")  # code-point order, whatever the database's collation
+    out = set()
+    for school_id in school_ids:
+        found = session.exec(
+            select(
+                exists().where(
+                    RosterEntry.school_id == school_id, first.between(_CJK_FIRST, _CJK_LAST)
+                )
+            )
+        ).one()
+        if found:
+            out.add(school_id)
+    return out
 
 
 def export_csv(

@@ -22,7 +22,7 @@ from app.audit import trail as audit
 from app.campaigns import service as campaigns
 from app.claims import eligibility
 from app.claims.eligibility import AlreadyClaimed, reason
-from app.core import mail, ratelimit, security
+from app.core import geocode, mail, ratelimit, security
 from app.core.config import Settings
 from app.core.db import Prepared, autocommit_reads, in_autocommit
 from app.core.errors import N_, TooManyRequests
@@ -87,6 +87,7 @@ def submit(
         # guessable by trying birth dates), in their own short transaction: a campus behind one
         # address shares a counter row, which must not stay locked while a claim is checked.
         limit_attempts(session, settings, rate_limits(settings, campaign.public_id, data, address))
+    data = located(session, settings, data)
     try:
         try:
             return _submit(session, settings, campaign, data, locale, today, True, keep, token)
@@ -99,6 +100,21 @@ def submit(
         if stored is None:
             raise
         return stored
+
+
+def located(session: Session, settings: Settings, data: ClaimIn) -> ClaimIn:
+    """A delivery claim with an address and no coordinates, with the geocoder's (or without,
+    when it has none: the claim is stored and diplomats pin it). Runs between transactions:
+    the session holds no lock while the geocoder answers."""
+    if data.fulfilment != "delivery" or not data.address.strip():
+        return data
+    if data.lat is not None and data.lon is not None:
+        return data
+    if session.in_transaction() and not in_autocommit(session):
+        session.commit()
+    where = geocode.locate(engine=session.get_bind(), settings=settings, address=data.address)
+    lat, lon = where if where is not None else (None, None)
+    return data.model_copy(update={"lat": lat, "lon": lon})
 
 
 def _stored(session: Session, token: str) -> Claim | None:
@@ -142,7 +158,11 @@ def _submit(
     if postgres:
         autocommit_reads(session)  # the rules' one read, then (below) one write
     decision = eligibility.decide(
-        session=session, campaign=campaign, data=data, today=today or date.today()
+        session=session,
+        campaign=campaign,
+        data=data,
+        today=today or date.today(),
+        phone_region=settings.phone_region,
     )
     claim = Claim(**claim_values(campaign, data, decision, locale, token))
     if postgres and decision.verification != "email":
@@ -201,8 +221,9 @@ def claim_values(
     """A new claim's columns as the form gave them and the rules decided (status submitted).
 
     Only what the claim's fulfilment needs is kept, whatever else was sent: an address and its
-    coordinates for a delivery, a phone for a delivery or when the campaign asks for one, a
-    WeChat ID when it asks for one. The consent is to the campaign's current privacy notice.
+    coordinates for a delivery, a phone (in E.164, as the rules read it) for a delivery, a minor
+    or when the campaign asks for one, a WeChat ID when it asks for one. The consent is to the
+    campaign's current privacy notice.
     """
     pickup = data.fulfilment == "pickup"
     return {
@@ -217,7 +238,7 @@ def claim_values(
         "student_number": data.student_number.strip(),
         "email": data.email.strip().lower() or None,
         "birth_date": data.birth_date,
-        "phone": data.phone.strip() if not pickup or campaign.asks_phone else "",
+        "phone": decision.phone,
         "wechat": data.wechat.strip() if campaign.asks_wechat else "",
         "is_minor": decision.is_minor,
         "quarantine": data.quarantine,

@@ -31,7 +31,9 @@ class CapacityLimit:
         self._sem: asyncio.Semaphore | None = None
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            # Static files take no thread or connection; a slow phone downloading one for seconds
+            # must not hold a place that a scan waits for.
             await self.app(scope, receive, send)
             return
         if self._sem is None:  # created inside the running loop

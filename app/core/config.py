@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,21 @@ class Settings(BaseSettings):
     cjk_font: str | None = None
     labels_sync_limit: int = Field(500, description="more labels than this print in the background")
     osrm_url: str | None = None
+    geocoder_url: str | None = Field(
+        None,
+        description="a Nominatim-compatible geocoder (e.g. https://nominatim.example.org); "
+        "None: delivery addresses are not placed on the map (diplomats pin them)",
+    )
+    geocoder_user_agent: str = Field("kitrun", description="sent to the geocoder (its policy)")
+    geocoder_timeout_seconds: float = Field(3.0, description="a claim never waits longer")
+    phone_region: str = Field("FR", description="region of phone numbers typed without +code")
+    tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="map tiles ({z}/{x}/{y}) under the run page's map; empty: the drawn map only",
+    )
+    tile_attribution: str = Field(
+        "© OpenStreetMap contributors", description="the tile server's required credit"
+    )
     road_factor: float = 1.3
     average_speed_kmh: float = 60.0
     log_level: str = "INFO"
@@ -65,6 +81,16 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env.lower() == "production"
+
+    @property
+    def tile_origin(self) -> str | None:
+        """scheme://host[:port] of KITRUN_TILE_URL (the CSP lets images come from it), or None."""
+        if not self.tile_url:
+            return None
+        parts = urlsplit(self.tile_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"KITRUN_TILE_URL must be an http(s) URL, not {self.tile_url!r}")
+        return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
     @cached_property
     def sqlalchemy_url(self) -> str:

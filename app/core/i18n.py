@@ -51,3 +51,16 @@ def translations(locale: str) -> NullTranslations:
 
 def gettext_for(locale: str):  # noqa: ANN201
     return translations(locale).gettext
+
+
+def reason_text(gettext, r: dict | str) -> str:  # noqa: ANN001
+    """A recorded decision reason in a language (`gettext`'s), its parameters translated too."""
+    if isinstance(r, str):  # a bare code: runs and hand-overs record `["run_selected"]`
+        return str(gettext(r))
+    params = {
+        k: gettext(v) if isinstance(v, str) and v else v for k, v in r.get("params", {}).items()
+    }
+    try:
+        return str(gettext(r.get("text", ""))).format(**params)
+    except (KeyError, IndexError, ValueError):  # a template whose parameters were not kept
+        return str(gettext(r.get("text", "")))

@@ -11,6 +11,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarC
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from labels.fonts import cjk_fonts
 
@@ -86,47 +87,59 @@ def daily_chart(rows: list[dict], _: Translate) -> Drawing:
     chart.bars.strokeWidth = 0
     chart.bars[0].fillColor = CLAIMS
     chart.bars[1].fillColor = HANDED
-    chart.groupSpacing = 2 if n > 20 else 6
+    # Few days: slimmer bars, so a one-day report does not draw two walls.
+    chart.groupSpacing = 2 if n > 20 else 6 if n > 3 else 40 // n
     chart.barSpacing = 0
     d.add(chart)
     _legend(d, [(CLAIMS, _("Claims")), (HANDED, _("Handed over"))], 42, 232 - 14)
     return d
 
 
-def _short(text: str, limit: int) -> str:
-    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    if wide <= limit:
+LABEL_GAP = 4  # between a category label's end and the axis
+LABEL_MAX = 0.4  # of the width: the most the name column of a horizontal bar chart takes
+
+
+def fit_label(text: str, width: float, size: float = FONT_SIZE - 1) -> str:
+    """`text` as drawn in `size`, cut with "…" to `width` points, measured with the font (the
+    page's tables and the CSV carry the full name)."""
+    text = " ".join((text or "").split())
+    if stringWidth(text, font(), size) <= width:
         return text
-    out, used = "", 0
-    for ch in text:
-        used += 2 if ord(ch) > 0x2E80 else 1
-        if used > limit - 1:
-            break
-        out += ch
-    return out + "…"
+    while text and stringWidth(text + "…", font(), size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _names(rows: list[dict], name_key: str) -> tuple[list[str], float]:
+    """The category labels, fitted, and the name column's width: as wide as the longest
+    label, at most LABEL_MAX of the drawing, so no label reaches the axis."""
+    size = FONT_SIZE - 1
+    widest = max((stringWidth(r[name_key] or "", font(), size) for r in rows), default=0)
+    column = min(widest + LABEL_GAP + 6, WIDTH * LABEL_MAX)
+    names = [fit_label(r[name_key], column - LABEL_GAP - 6, size) for r in rows]
+    return names, max(column, 48)
 
 
 def school_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) -> Drawing:
     """The lagging schools: claimed and handed over, in % of eligible, as horizontal bars."""
-    rows = rows[:limit]
+    # Bars are drawn bottom-up: reverse so the most lagging school is at the top.
+    rows = list(reversed(rows[:limit]))
     n = max(1, len(rows))
-    label_w = 132
+    names, label_w = _names(rows, name_key)
     d = Drawing(WIDTH, 70 + n * 30)
     _title(d, _("Lagging schools: claimed and handed over against eligible"))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 24
     chart.width, chart.height = WIDTH - label_w - 24, n * 30
-    # Bars are drawn bottom-up: reverse so the most lagging school is at the top.
-    rows = list(reversed(rows))
     chart.data = [
         [round(100 * r["claimed_share"], 1) for r in rows] or [0],
         [round(100 * r["progress"], 1) for r in rows] or [0],
     ]
-    chart.categoryAxis.categoryNames = [_short(r[name_key], 24) for r in rows] or [""]
+    chart.categoryAxis.categoryNames = names or [""]
     chart.categoryAxis.labels.fontName = font()
     chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.labels.dx = -LABEL_GAP
     chart.categoryAxis.tickLeft = 0
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueMax = 100
@@ -149,18 +162,18 @@ def stock_chart(rows: list[dict], _: Translate, name_key: str, limit: int = 12) 
     """Kits per location: on hand and reserved, as horizontal bars."""
     rows = list(reversed(rows[:limit]))
     n = max(1, len(rows))
-    label_w = 132
+    names, label_w = _names(rows, name_key)
     d = Drawing(WIDTH, 70 + n * 30)
     _title(d, _("Kits per location"))
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 24
     chart.width, chart.height = WIDTH - label_w - 24, n * 30
     chart.data = [[r["on_hand"] for r in rows] or [0], [r["reserved"] for r in rows] or [0]]
-    chart.categoryAxis.categoryNames = [_short(r[name_key], 24) for r in rows] or [""]
+    chart.categoryAxis.categoryNames = names or [""]
     chart.categoryAxis.labels.fontName = font()
     chart.categoryAxis.labels.fontSize = FONT_SIZE - 1
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.labels.dx = -LABEL_GAP
     chart.categoryAxis.tickLeft = 0
     _axis(chart.valueAxis, max(chart.data[0]))
     chart.valueAxis.labels.fontName = font()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -59,12 +59,13 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
     title = ParagraphStyle("t", fontName=font, fontSize=15, leading=19, wordWrap="CJK")
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     c = summary["campaign"]
+    campaign = (c.name_zh if locale == "zh_CN" else c.name_en) or c.name_zh or c.name_en
     span = summary["since"].isoformat()
     if summary["until"] != summary["since"]:
         span += " – " + summary["until"].isoformat()
     h, t = summary["headline"], summary["totals"]
     story: list = [
-        _para(f"{_('Daily report')} · {c.name_zh} / {c.name_en}", title),
+        _para(f"{_('Daily report')} · {campaign}", title),
         _para(
             f"{span} ({summary['timezone']}) · {_('Generated')} "
             f"{datetime.now().astimezone():%Y-%m-%d %H:%M}",
@@ -145,7 +146,7 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"{_('Daily report')} {c.name_en} {span}",
+        title=f"{_('Daily report')} {campaign} {span}",
         author="kitrun",
     )
     frame_h = A4[1] - 2 * MARGIN - 12
@@ -153,11 +154,9 @@ def render(summary: dict, chart_days: list[dict], _: Callable[[str], str], local
     return buf.getvalue()
 
 
-def chart_days(summary: dict, per_day: Callable[..., list[dict]]) -> list[dict]:
-    """The days to chart: the period, or the two weeks up to a single day."""
-    if summary["until"] > summary["since"]:
-        return summary["per_day"]
-    return per_day(since=summary["until"] - timedelta(days=13), until=summary["until"])
+def chart_days(summary: dict) -> list[dict]:
+    """The days to chart: those of the report's period, no others (one day: that day)."""
+    return [r for r in summary["per_day"] if summary["since"] <= r["day"] <= summary["until"]]
 
 
 # Strings that reach the PDF and the pages as data, marked for extraction.

@@ -8,6 +8,8 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlmodel import Session
 
 from app.core import csv_out
+from app.core.errors import N_
+from app.core.i18n import gettext_for
 from app.dashboard import figures as dashboard
 from app.dashboard.figures import HANDED, DayRange
 from models.campaigns import CampaignSchool
@@ -200,22 +202,54 @@ CSV_COLUMNS = (
 )
 
 
-def daily_csv(summary: dict) -> bytes:
-    """The summary as one CSV (UTF-8 with BOM): a row per school, then a row per point."""
-    w = csv_out.Writer(CSV_COLUMNS)
+# The header and sections of a Chinese CSV; English keeps the column names scripts read.
+CSV_HEADINGS = {
+    "section": N_("Section"),
+    "id": N_("ID"),
+    "name_zh": N_("Name in Chinese"),
+    "name_en": N_("Name in English"),
+    "claims": N_("Claims"),
+    "handovers": N_("Handovers"),
+    "deliveries": N_("Deliveries"),
+    "scans": N_("Scans"),
+    "refused_scans": N_("Refused scans"),
+    "stock_movements": N_("Stock movements"),
+    "kits_in": N_("Kits in"),
+    "kits_out": N_("Kits out"),
+    "school": N_("School"),
+    "point": N_("Point"),
+    "total": N_("Total"),
+}
+
+
+def daily_csv(summary: dict, locale: str = "en") -> bytes:
+    """The summary as one CSV (UTF-8 with BOM): a row per school, then a row per point; the
+    header and section names in Chinese for zh_CN, else the English column names."""
+    tr = gettext_for(locale)
+    words = {k: tr(v) if locale == "zh_CN" else k for k, v in CSV_HEADINGS.items()}
+    word = words.__getitem__
+    w = csv_out.Writer([word(c) for c in CSV_COLUMNS])
     for s in summary["schools"]:
         w.writerow(
-            ["school", s["id"], s["name_zh"], s["name_en"], s["claims"], s["handovers"]]
+            [word("school"), s["id"], s["name_zh"], s["name_en"], s["claims"], s["handovers"]]
             + [s["deliveries"], "", "", "", "", ""]
         )
     for p in summary["points"]:
         w.writerow(
-            ["point", p["id"], p["name_zh"], p["name_en"], "", p["handovers"], p["deliveries"]]
-            + [p["scans"], p["refused"], p["movements"], p["kits_in"], p["kits_out"]]
+            [word("point"), p["id"], p["name_zh"], p["name_en"], ""]
+            + [
+                p["handovers"],
+                p["deliveries"],
+                p["scans"],
+                p["refused"],
+                p["movements"],
+                p["kits_in"],
+                p["kits_out"],
+            ]
         )
     t = summary["totals"]
     w.writerow(
-        ["total", "", "", "", t["claims"], t["handovers"], t["deliveries"]]
+        [word("total"), "", "", "", t["claims"], t["handovers"], t["deliveries"]]
         + ["", "", t["movements"], "", ""]
     )
     return w.to_bytes()
@@ -229,14 +263,8 @@ def filename(summary: dict, ext: str) -> str:
     return f"kitrun-report-{summary['campaign'].id}-{span}.{ext}"
 
 
-def daily_pdf(summary: dict, *, session: Session, gettext, locale: str) -> bytes:  # noqa: ANN001
+def daily_pdf(summary: dict, *, gettext, locale: str) -> bytes:  # noqa: ANN001
     """The summary as a one-page A4 PDF with the dashboard's charts (CJK font embedded)."""
     from app.dashboard import daily_pdf as report_pdf
 
-    zi = dashboard.zone(summary["timezone"])
-
-    def per_day(since: date, until: date) -> list[dict]:
-        days = DayRange(since, until, zi)
-        return dashboard.per_day(session=session, campaign_id=summary["campaign"].id, days=days)
-
-    return report_pdf.render(summary, report_pdf.chart_days(summary, per_day), gettext, locale)
+    return report_pdf.render(summary, report_pdf.chart_days(summary), gettext, locale)

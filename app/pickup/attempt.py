@@ -35,7 +35,7 @@ from models.campaigns import Campaign
 from models.claims import Claim
 from models.inventory import Location, LocationKind
 from models.pickup import Scan, VolunteerPoint
-from models.schools import School
+from models.schools import RosterEntry, School
 from models.users import Role, User, UserToken
 
 
@@ -61,6 +61,7 @@ class Attempt:
     delayed: bool
     token_hash: str | None = None  # the caller is this token's owner, not yet known
     token_kind: str = "api"  # "api" (a bearer token) or "session" (the page's cookie)
+    confirm: bool = False  # the volunteer checked the ID and tapped "Confirm hand-over"
 
 
 def new_attempt(
@@ -70,6 +71,7 @@ def new_attempt(
     location_id: int | None,
     run_stop_id: int | None,
     queued: bool,
+    confirm: bool = False,
 ) -> Attempt:
     """The attempt as the scan log will record it (Invalid for a request that cannot be one)."""
     if (location_id is None) == (run_stop_id is None):
@@ -89,6 +91,7 @@ def new_attempt(
         location_id=location_id,
         run_stop_id=run_stop_id,
         delayed=queued or now - scanned_at > OFFLINE_AFTER,
+        confirm=confirm,
     )
 
 
@@ -151,6 +154,11 @@ CLAIM_COLUMNS = (
     KitAt.name_zh.label("kit_location_zh"),
     KitAt.name_en.label("kit_location_en"),
     KitAt.address.label("kit_location_address"),
+    # For the ID check at the table: shown in the live answer only, never stored in the log.
+    Campaign.confirm_after_id_check,
+    Claim.birth_date,
+    RosterEntry.name.label("roster_name"),
+    RosterEntry.birth_date.label("roster_birth_date"),
 )
 
 
@@ -230,6 +238,14 @@ def _lookup_select(by_token: bool, by_short_code: bool):  # noqa: ANN202
         .outerjoin(HandedAt, HandedAt.id == Claim.handed_over_location_id)
         .outerjoin(HandedBy, HandedBy.id == Claim.handed_over_by)
         .outerjoin(KitAt, KitAt.id == Claim.reserved_location_id)
+        .outerjoin(
+            RosterEntry,
+            and_(
+                RosterEntry.school_id == Claim.school_id,
+                RosterEntry.student_number == Claim.student_number,
+                Claim.student_number != literal_column("''"),
+            ),
+        )
     )
 
 
@@ -293,6 +309,7 @@ class Decision:
     location_id: int | None = None
     stored: bool = False
     target: Target | None = None
+    check: bool = False  # "check ID": answered, nothing written (the confirm hands over)
 
 
 def decide(look, attempt: Attempt, where: Callable[[], Target | str]) -> Decision:  # noqa: ANN001
@@ -312,7 +329,30 @@ def decide(look, attempt: Attempt, where: Callable[[], Target | str]) -> Decisio
     refused_with = refusal(look, target)
     if refused_with is not None:
         return Decision(refused_with, look.id, loc)
+    if look.confirm_after_id_check and attempt.run_stop_id is None and not attempt.confirm:
+        # Nothing changes and nothing is recorded: the confirm (same code and nonce) is the
+        # attempt the log keeps, and its retries get its stored answer.
+        check = answer("check_id", claim_summary(look), kits=look.kits)
+        return Decision(check, look.id, loc, check=True)
     return Decision(None, look.id, loc, target=target)
+
+
+def with_identity(response: dict, look) -> dict:  # noqa: ANN001
+    """The live answer of a valid scan with the student's full name and birth year, for the
+    volunteer to check an ID card; the stored answer (the scan log) keeps the masked name."""
+    if response.get("result") not in ("ok", "check_id") or look.id is None:
+        return response
+    born = look.birth_date or look.roster_birth_date
+    roster = (look.roster_name or "").strip()
+    return {
+        **response,
+        "identity": {
+            "name_zh": look.name_zh or "",
+            "name_latin": look.name_latin or "",
+            "roster_name": roster if roster not in (look.name_zh, look.name_latin) else "",
+            "birth_year": born.year if born else None,
+        },
+    }
 
 
 def scan_row(

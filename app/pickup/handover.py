@@ -66,6 +66,9 @@ RESULT_LABELS = {
 # What each result tells the volunteer; {params} come from the response's "params".
 MESSAGES = {
     "ok": N_("Kits to hand over: {kits}."),
+    # Not a result of the log: a campaign that asks for an ID check answers this first, and
+    # hands over on the confirm.
+    "check_id": N_("Check the student's ID card, then confirm. Kits to hand over: {kits}."),
     "invalid": N_("Not a code of ours. Check it and scan again."),
     "not_ready": N_("Not ready for pickup: the claim is {status}."),
     "cancelled": N_("This claim was cancelled."),

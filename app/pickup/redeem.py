@@ -45,6 +45,7 @@ from app.pickup.attempt import (
     point_rules,
     prepared_lookup,
     scan_row,
+    with_identity,
 )
 from app.pickup.handover import (
     Target,
@@ -78,6 +79,7 @@ def redeem(
     location_id: int | None = None,
     run_stop_id: int | None = None,
     queued: bool = False,
+    confirm: bool = False,
 ) -> dict:
     """Redeem a scanned code at a point (or run stop): hand the kit over at most once.
 
@@ -88,6 +90,10 @@ def redeem(
     returns the first answer and records nothing; the same nonce with another code answers
     `nonce_reused`, which is recorded like every other attempt.
 
+    In a campaign with `confirm_after_id_check`, a valid scan without `confirm` answers
+    `check_id` (the full name and birth year in `identity`) and writes nothing; the same code
+    and nonce again with `confirm` hands over. A valid answer's `identity` is never stored.
+
     On PostgreSQL a scan at a pickup point runs in autocommit: one read (earlier answer for the
     nonce, the point, the claim), then one statement that writes the attempt, or for the
     winning scan the `kitrun_hand_over` function that does the whole hand-over. No lock is
@@ -95,7 +101,7 @@ def redeem(
     """
     if (user is None) == (bearer is None):
         raise ValueError("redeem needs a user or a bearer token")
-    attempt = new_attempt(code, nonce, scanned_at, location_id, run_stop_id, queued)
+    attempt = new_attempt(code, nonce, scanned_at, location_id, run_stop_id, queued, confirm)
     if user is not None:
         attempt.user = Caller(user.id, user.role)
     else:
@@ -126,9 +132,9 @@ def _redeem(session: Session, code: str, attempt: Attempt, fast: bool) -> dict:
         attempt.user = Caller(look.caller_id, look.caller_role)
         session.info["actor_id"] = look.caller_id  # ORM changes (SQLite path) are theirs
     decided = decide(look, attempt, lambda: _target(session, attempt, look))
-    if decided.stored:
+    if decided.stored or decided.check:
         session.rollback()
-        return decided.response
+        return with_identity(decided.response, look)
     if decided.response is not None and decided.response["result"] == "nonce_reused":
         log.warning("nonce reused with another code by user %s", attempt.user.id)
     loc = decided.location_id
@@ -150,14 +156,14 @@ def _redeem(session: Session, code: str, attempt: Attempt, fast: bool) -> dict:
             )
             won = issue is not None
             if won:
-                return _write(session, attempt, ok, look.id, loc, issue=issue)
+                return with_identity(_write(session, attempt, ok, look.id, loc, issue=issue), look)
     except OutOfStock:
         # The reserved kit is missing from its level (a stock error): nothing is handed over.
         session.rollback()
         log.error("reserved kit missing for a scan at location %s", loc)
         return _write(session, attempt, answer("not_ready", status="out_of_stock"), None, loc)
     if won:
-        return ok
+        return with_identity(ok, look)
     # Another scan won between our read and our update.
     summary.pop("kit", None)
     return _write(session, attempt, handed_over_answer(session, look.id, summary), look.id, loc)
@@ -222,6 +228,7 @@ async def try_fast(
     token_kind: str,
     location_id: int,
     queued: bool = False,
+    confirm: bool = False,
 ) -> dict | None:
     """The scan at a pickup point on the event loop (PostgreSQL), with a connection of `pool`,
     without a worker thread or a session: the same read, decisions and writes as `redeem`.
@@ -232,7 +239,7 @@ async def try_fast(
     Returns None having written nothing when `redeem` must decide: an unknown caller (its 401
     says why), a kit recipe not yet read, a scan lost to another, a database error.
     """
-    attempt = new_attempt(code, nonce, scanned_at, location_id, None, queued)
+    attempt = new_attempt(code, nonce, scanned_at, location_id, None, queued, confirm)
     attempt.token_hash, attempt.token_kind = security.token_hash(token), token_kind
     by_token, by_short, params = lookup_params(attempt, security.parse_scanned_code(code))
     try:
@@ -242,8 +249,8 @@ async def try_fast(
                 return None
             attempt.user = Caller(look.caller_id, look.caller_role)
             decided = decide(look, attempt, lambda: point_rules(look, attempt.user, location_id))
-            if decided.stored:
-                return decided.response
+            if decided.stored or decided.check:
+                return with_identity(decided.response, look)
             if decided.target is None:
                 row = scan_row(attempt, decided.response, decided.claim_id, decided.location_id)
                 row["response"] = json.dumps(row["response"])
@@ -258,7 +265,7 @@ async def try_fast(
         # nonce raced in twice, a kit missing from stock: redeem decides and records.
         log.info("scan fast path gave way to redeem: %s", type(exc).__name__)
         return None
-    return ok if result[0] == "ok" else None
+    return with_identity(ok, look) if result[0] == "ok" else None
 
 
 def _winning_answer(look) -> dict | None:  # noqa: ANN001
@@ -295,6 +302,7 @@ async def scan(
     location_id: int | None = None,
     run_stop_id: int | None = None,
     queued: bool = False,
+    confirm: bool = False,
 ) -> dict:
     """Redeem a scan: the answer (English; `localize` it), the kit handed over at most once.
 
@@ -302,7 +310,13 @@ async def scan(
     loop (`try_fast`); anything that path leaves, SQLite and run stops run `redeem` in a worker
     thread with a session of its own. 401/403 (DomainError) for a caller who is not one.
     """
-    attempt = {"code": code, "nonce": nonce, "scanned_at": scanned_at, "queued": queued}
+    attempt = {
+        "code": code,
+        "nonce": nonce,
+        "scanned_at": scanned_at,
+        "queued": queued,
+        "confirm": confirm,
+    }
     creds = credentials
     usable = creds.token is not None and (creds.kind == "api" or creds.csrf_ok)
     if db.pool is not None and location_id is not None and usable:

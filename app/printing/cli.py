@@ -16,11 +16,14 @@ def labels(
     run: Annotated[int | None, typer.Option("--run", help="Delivery run id")] = None,
     status: Annotated[
         str, typer.Option("--status", help="Claim status(es), comma-separated")
-    ] = "allocated",
+    ] = "allocated,ready",
     format: Annotated[  # noqa: A002
         str, typer.Option("--format", help="L7160, L7163, 5160 or thermal-4x6")
     ] = "L7160",
     start: Annotated[int, typer.Option("--start", help="First free position on the sheet")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the labels: zh_CN or en")] = (
+        "zh_CN"
+    ),
 ) -> None:
     """Print kit labels into a PDF; allocated claims become ready."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -28,6 +31,7 @@ def labels(
     from app.core.config import get_settings
     from app.core.db import make_engine, session_scope
     from app.core.errors import DomainError
+    from app.core.i18n import normalize
     from app.printing import service as printing
     from models.printing import LabelsIn
 
@@ -60,6 +64,7 @@ def labels(
                     settings=settings,
                     data=data,
                     user_id=None,
+                    locale=normalize(lang),
                     out=fh,
                     progress=lambda done, _total: bar.update(task, completed=done),
                 )

@@ -35,14 +35,22 @@ def prints_dir(settings: Settings) -> Path:
 
 
 def create_job(
-    *, session: Session, settings: Settings, data: LabelsIn, user_id: int | None
+    *,
+    session: Session,
+    settings: Settings,
+    data: LabelsIn,
+    user_id: int | None,
+    locale: str = "zh_CN",
 ) -> PrintJob:
-    """Check a label print and record it as a pending job (the caller starts run_job)."""
+    """Check a label print and record it as a pending job in `locale` (the caller starts
+    run_job)."""
     printing.sheet_format(data.format, data.start_position)
     total = printing.count(session=session, sel=data)
     if total == 0:
         raise Invalid(N_("No claims match this selection: there is nothing to print."))
-    job = PrintJob(user_id=user_id, kind="labels", params=data.model_dump(), total=total)
+    job = PrintJob(
+        user_id=user_id, kind="labels", params={**data.model_dump(), "locale": locale}, total=total
+    )
     session.add(job)
     session.commit()  # no refresh: the job's own session must find the write lock free
     return job
@@ -83,7 +91,9 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
         job = get_job(session=session, job_id=job_id)
         if job.status != "pending":
             raise Conflict(N_("The print job has already started."))
-        data = LabelsIn(**job.params)
+        params = dict(job.params)
+        locale = params.pop("locale", "zh_CN")
+        data = LabelsIn(**params)
         _set(session, job_id, status="running")
         folder = prints_dir(settings)
         folder.mkdir(parents=True, exist_ok=True)
@@ -91,7 +101,9 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
         tmp = folder / f".{name}.part"
         try:
             shown: list = []
-            ids, items = printing.collect(session=session, settings=settings, sel=data, shown=shown)
+            ids, items = printing.collect(
+                session=session, settings=settings, sel=data, shown=shown, locale=locale
+            )
             session.commit()  # end the read before the long render
             _set(session, job_id, total=len(items))
             last = [time.monotonic()]

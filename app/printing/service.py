@@ -17,6 +17,7 @@ from app.claims import queries as claim_views
 from app.claims.eligibility import reason
 from app.core.config import Settings
 from app.core.errors import N_, Invalid, NotFound
+from app.core.i18n import gettext_for
 from app.core.security import format_short_code
 from app.pickup.handover import kit_contents
 from models.base import utcnow
@@ -113,10 +114,10 @@ def sheets(total: int, format_id: str, start_position: int = 1) -> int:
     return math.ceil((total + start_position - 1) / fmt.cells) if total else 0
 
 
-def _both(zh: str | None, en: str | None) -> str:
-    """Chinese first where present, then the English name when it differs."""
-    parts = [p for p in (zh, en) if p]
-    return " ".join(dict.fromkeys(parts))
+def _named(zh: str | None, en: str | None, locale: str) -> str:
+    """The name in the reader's language (Chinese for zh_CN), else the other one."""
+    first, second = (zh, en) if locale == "zh_CN" else (en, zh)
+    return first or second or ""
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -129,13 +130,15 @@ def _zone(name: str) -> ZoneInfo:
 class _Lookups:
     """Names for ids, loaded once per job (schools, points, slots) or per batch (run stops)."""
 
-    def __init__(self, session: Session, settings: Settings) -> None:
+    def __init__(self, session: Session, settings: Settings, locale: str) -> None:
         self.session = session
+        self.locale = locale
+        self.gettext = gettext_for(locale)
         self.tz = _zone(settings.timezone)
         schools = session.execute(select(School)).scalars()
-        self.schools = {s.id: _both(s.name_zh, s.name_en) for s in schools}
+        self.schools = {s.id: _named(s.name_zh, s.name_en, locale) for s in schools}
         self.points = {
-            loc.id: _both(loc.name_zh, loc.name_en)
+            loc.id: _named(loc.name_zh, loc.name_en, locale)
             for loc in session.execute(select(Location)).scalars()
         }
         self.slots: dict[int, str] = {}
@@ -161,7 +164,9 @@ class _Lookups:
         found: dict[int, str] = {}
         for claim_id, run_id, seq, name in rows:  # the claim's own run wins, else the latest
             if claim_id not in found or run_of.get(claim_id) in (None, run_id):
-                found[claim_id] = f"Run {name} · stop {seq}"
+                found[claim_id] = self.gettext(N_("Run {run} · stop {seq}")).format(
+                    run=name, seq=seq
+                )
         return found
 
 
@@ -169,10 +174,12 @@ def _local(at: datetime, tz: ZoneInfo) -> datetime:
     return at.astimezone(tz) if at.tzinfo else at.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
 
 
-def _contents(session: Session, item_id: int | None, kits: int) -> str:
+def _contents(session: Session, item_id: int | None, kits: int, locale: str) -> str:
     kit = kit_contents(session, item_id=item_id, kits=kits)
-    parts = [f"{p['name_zh'] or p['name_en']} ×{p['quantity']}" for p in kit["contents"]]
-    name = kit["name_zh"] or kit["name_en"]
+    parts = [
+        f"{_named(p['name_zh'], p['name_en'], locale)} ×{p['quantity']}" for p in kit["contents"]
+    ]
+    name = _named(kit["name_zh"], kit["name_en"], locale)
     head = f"{name} ×{kits}" if name else ""
     return " · ".join([head, *parts] if head else parts)
 
@@ -202,10 +209,12 @@ def label_data(
     settings: Settings,
     sel: LabelSelection,
     shown: list[looks.Shown] | None = None,
+    locale: str = "zh_CN",
 ) -> Iterator[tuple[int, labels.LabelData]]:
-    """(claim id, label) for every claim of the selection, loaded in batches; what each label
-    shows of the student's contact details (a delivery's address) is added to `shown`."""
-    look = _Lookups(session, settings)
+    """(claim id, label) for every claim of the selection, loaded in batches, worded in
+    `locale`; what each label shows of the student's contact details (a delivery's address) is
+    added to `shown`."""
+    look = _Lookups(session, settings, locale)
     # Plain rows, not ORM objects: memory stays flat and the caller's session is left alone.
     stmt = selection(session=session, sel=sel).with_only_columns(*_COLUMNS)
     offset = 0
@@ -219,7 +228,7 @@ def label_data(
             if c.id in stops:
                 dest = stops[c.id]
             elif c.fulfilment == "delivery":
-                dest = f"送货 Delivery · {c.address}"
+                dest = look.gettext(N_("Delivery · {address}")).format(address=c.address)
                 if shown is not None:
                     shown.append((c.id, c.is_minor, bool(c.address), False))
             else:
@@ -235,7 +244,7 @@ def label_data(
                     name_latin=c.name_latin,
                     school=look.schools.get(c.school_id, ""),
                     destination=dest,
-                    contents=_contents(session, c.reserved_item_id, c.kits),
+                    contents=_contents(session, c.reserved_item_id, c.kits, locale),
                 ),
             )
 
@@ -246,12 +255,14 @@ def collect(
     settings: Settings,
     sel: LabelSelection,
     shown: list[looks.Shown] | None = None,
+    locale: str = "zh_CN",
 ) -> tuple[list[int], list[labels.LabelData]]:
-    """The claim ids and labels of a selection (contact details shown: into `shown`); an empty
-    selection is a 422."""
+    """The claim ids and labels of a selection in `locale` (contact details shown: into
+    `shown`); an empty selection is a 422."""
     ids: list[int] = []
     data: list[labels.LabelData] = []
-    for claim_id, label in label_data(session=session, settings=settings, sel=sel, shown=shown):
+    rows = label_data(session=session, settings=settings, sel=sel, shown=shown, locale=locale)
+    for claim_id, label in rows:
         ids.append(claim_id)
         data.append(label)
     if not data:
@@ -324,12 +335,13 @@ def print_labels(
     user_id: int | None,
     out: BinaryIO | None = None,
     progress: Progress | None = None,
+    locale: str = "zh_CN",
 ) -> tuple[bytes | None, int]:
-    """Render a selection's labels now (bytes, or into `out`), then mark allocated ones ready;
-    minors whose address a label shows are logged as printed by `user_id`."""
+    """Render a selection's labels now in `locale` (bytes, or into `out`), then mark allocated
+    ones ready; minors whose address a label shows are logged as printed by `user_id`."""
     sheet_format(data.format, data.start_position)
     shown: list[looks.Shown] = []
-    ids, items = collect(session=session, settings=settings, sel=data, shown=shown)
+    ids, items = collect(session=session, settings=settings, sel=data, shown=shown, locale=locale)
     pdf = render(
         items,
         settings=settings,
@@ -344,7 +356,16 @@ def print_labels(
     return pdf, len(items)
 
 
-def calibration(*, settings: Settings, format_id: str) -> bytes:
-    """The calibration page of a sheet format (outlines and numbers every cell)."""
+def calibration(*, settings: Settings, format_id: str, locale: str = "zh_CN") -> bytes:
+    """The calibration page of a sheet format (outlines and numbers every cell), in `locale`."""
     sheet_format(format_id)
-    return labels.render_calibration(format_id, font_path=settings.cjk_font)
+    _ = gettext_for(locale)
+    texts = labels.CalibrationTexts(
+        title=_("Calibration page: {format}"),
+        advice=_(
+            "Print at 100 % (actual size, no scaling): every outline must lie on a label edge. "
+            "Bar: 50 mm."
+        ),
+        description=_(FORMAT_INFO[format_id]["text"]) if format_id in FORMAT_INFO else "",
+    )
+    return labels.render_calibration(format_id, font_path=settings.cjk_font, texts=texts)

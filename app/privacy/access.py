@@ -126,7 +126,7 @@ def _claim(session: Session, c: Claim, schools: dict) -> dict:
                 "at": _iso(e.at),
                 "from": e.from_status,
                 "to": e.to_status,
-                "reasons": [r.get("code") for r in e.reasons or [] if isinstance(r, dict)],
+                "reasons": list(e.reasons or []),
             }
             for e in events
         ],

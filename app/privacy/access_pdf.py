@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -13,6 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.core.errors import N_
+from app.core.i18n import reason_text
+from app.core.localtime import to_local
 from labels.fonts import cjk_fonts
 
 MARGIN = 16 * mm
@@ -36,8 +39,16 @@ def _para(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
-    """The record as PDF bytes: every personal field, then what happened, in `locale`."""
+def _t(iso: str | None, tz: str) -> str:
+    """An ISO time of the record as the district's local time, to the minute."""
+    if not iso:
+        return ""
+    return f"{to_local(datetime.fromisoformat(iso), tz):%Y-%m-%d %H:%M}"
+
+
+def render(record: dict, _: Callable[[str], str], locale: str, tz: str = "UTC") -> bytes:
+    """The record as PDF bytes: every personal field, then what happened, in `locale`, times
+    in the district's zone `tz`."""
     font = cjk_fonts().text
     name = "name_zh" if locale == "zh_CN" else "name_en"
     h1 = ParagraphStyle("h1", fontName=font, fontSize=15, leading=20, wordWrap="CJK")
@@ -68,7 +79,7 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
             _(
                 "Produced on {at} at your request. It lists every piece of personal data kept "
                 "about you, and what was done with it."
-            ).format(at=record["generated_at"][:16]),
+            ).format(at=_t(record["generated_at"], tz)),
             body,
         ),
         Spacer(1, 8),
@@ -84,7 +95,10 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
         )
         if c["erased_at"]:
             story.append(
-                _para(_("Personal data erased on {date}.").format(date=c["erased_at"][:10]), body)
+                _para(
+                    _("Personal data erased on {date}.").format(date=_t(c["erased_at"], tz)[:10]),
+                    body,
+                )
             )
         rows = [[_(FIELD_NAMES[k]), v] for k, v in c["personal"].items()]
         rows += [
@@ -92,15 +106,15 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
             [_("In quarantine"), _("yes") if c["quarantine"] else _("no")],
             [_("Status"), _(c["status"])],
             [_("How you get the kit"), _(c["fulfilment"])],
-            [_("Submitted"), (c["submitted_at"] or "")[:16]],
-            [_("Handed over"), (c["handed_over_at"] or "")[:16]],
+            [_("Submitted"), _t(c["submitted_at"], tz)],
+            [_("Handed over"), _t(c["handed_over_at"], tz)],
         ]
         if c["notice"]:
             rows.append(
                 [
                     _("Privacy notice accepted"),
                     _("version {version} on {at}").format(
-                        version=c["notice"]["version"], at=(c["notice"]["accepted_at"] or "")[:16]
+                        version=c["notice"]["version"], at=_t(c["notice"]["accepted_at"], tz)
                     ),
                 ]
             )
@@ -110,7 +124,14 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
             story.append(_para(_("History"), body))
             story.append(
                 table(
-                    [[h["at"][:16], _(h["to"]), ", ".join(h["reasons"])] for h in c["history"]],
+                    [
+                        [
+                            _t(h["at"], tz),
+                            _(h["to"]),
+                            "; ".join(reason_text(_, r) for r in h["reasons"]),
+                        ]
+                        for h in c["history"]
+                    ],
                     [full * 0.25, full * 0.25, full * 0.5],
                 )
             )
@@ -120,7 +141,7 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
                 table(
                     [
                         [
-                            s["at"][:16],
+                            _t(s["at"], tz),
                             _(s["result"]),
                             s["point_zh" if name == "name_zh" else "point_en"],
                         ]
@@ -134,7 +155,7 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
             story.append(
                 table(
                     [
-                        [s["run_date"], _(s["status"]), s["closed_at"] and s["closed_at"][:16]]
+                        [s["run_date"], _(s["status"]), _t(s["closed_at"], tz)]
                         for s in c["delivery_stops"]
                     ],
                     [full * 0.3, full * 0.3, full * 0.4],
@@ -145,7 +166,7 @@ def render(record: dict, _: Callable[[str], str], locale: str) -> bytes:
             story.append(
                 table(
                     [
-                        [v["at"][:16], _(v["to"] or "-"), _(v["where"]), v["fields"]]
+                        [_t(v["at"], tz), _(v["to"] or "-"), _(v["where"]), v["fields"]]
                         for v in c["contact_details_shown"]
                     ],
                     [full * 0.25, full * 0.2, full * 0.25, full * 0.3],

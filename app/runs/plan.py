@@ -69,14 +69,16 @@ class Snapshot:
     stops: list[RunStop]
     claims: dict[int, Claim]
     problem: Problem
+    unpinned: list[RunStop]  # no coordinates: not in the problem, unassigned as `needs_pin`
 
     def signature(self) -> tuple:
-        """Changes to vehicles, stops or locks make a computed plan stale."""
+        """Changes to vehicles, stops, pins or locks make a computed plan stale."""
         return (
             tuple(
                 sorted((v.id, v.capacity, v.shift_start_s, v.shift_end_s) for v in self.vehicles)
             ),
             tuple(sorted((s.id, s.tw_start_s, s.tw_end_s) for s in self.stops)),
+            tuple(sorted((s.id, s.claim_id) for s in self.unpinned)),
             tuple(sorted(self.problem.fixed.items())),
         )
 
@@ -107,8 +109,13 @@ def snapshot(session: Session, settings: Settings, run: Run, matrix: Matrix | No
         .where(RunStop.run_id == run.id, RunStop.status.in_(("planned", "unassigned")))
         .order_by(RunStop.id)
     ).all()
-    stops = [r[0] for r in rows]
     claims = {r[1].id: r[1] for r in rows}
+    stops, unpinned = [], []
+    for s, c in rows:
+        (stops if c.lat is not None and c.lon is not None else unpinned).append(s)
+    for s in unpinned:  # a stop moved by hand before its pin was removed is taken off its car
+        s.vehicle_id = s.seq = s.planned_arrival_s = s.cumulative_m = None
+        s.locked = False
     if matrix is None:
         points = [(depot.lat, depot.lon)] + [
             (claims[s.claim_id].lat, claims[s.claim_id].lon) for s in stops
@@ -145,13 +152,13 @@ def snapshot(session: Session, settings: Settings, run: Run, matrix: Matrix | No
         matrix=matrix,
         fixed=_locked_prefixes(vehicles, stops),
     )
-    return Snapshot(run, vehicles, stops, claims, problem)
+    return Snapshot(run, vehicles, stops, claims, problem, unpinned)
 
 
 def _check_ready(snap: Snapshot) -> None:
     if not snap.vehicles:
         raise Invalid(N_("Add at least one vehicle before optimising."))
-    if not snap.stops:
+    if not snap.stops and not snap.unpinned:
         raise Invalid(N_("Choose the claims to deliver before optimising."))
 
 
@@ -189,6 +196,8 @@ def optimise(*, session: Session, settings: Settings, run_id: int) -> tuple[Run,
 def _store(session: Session, snap: Snapshot, plan: Plan) -> None:
     """Write the plan's order, arrivals, distances and unassigned reasons; update totals."""
     by_id = {s.id: s for s in snap.stops}
+    for s in snap.unpinned:
+        s.status, s.unassigned_reason = "unassigned", "needs_pin"
     for route in plan.routes:
         for st in route.stops:
             s = by_id[st.job_id]
@@ -216,7 +225,7 @@ def _store(session: Session, snap: Snapshot, plan: Plan) -> None:
     run.warnings = list(snap.problem.matrix.warnings)
     run.status = "planned"
     run.planned_at = utcnow()
-    session.add_all([*snap.stops, *snap.vehicles, run])
+    session.add_all([*snap.stops, *snap.unpinned, *snap.vehicles, run])
 
 
 def current_plan(snap: Snapshot) -> Plan:
@@ -316,6 +325,8 @@ def move_stop(
         raise Conflict(N_("Optimise the run first; then stops can be moved."))
     snap = snapshot(session, settings, run)
     stop = next((s for s in snap.stops if s.id == stop_id), None)
+    if stop is None and any(s.id == stop_id for s in snap.unpinned):
+        raise Invalid(N_("This address has no position yet: place it on the map first."))
     if stop is None:
         raise Invalid(N_("Run {run} has no stop {id}."), params={"run": run_id, "id": stop_id})
     if vehicle_id not in {v.id for v in snap.vehicles}:

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from app.audit import trail
 from app.core.errors import N_, Conflict, Invalid, NotFound
 from models.base import utcnow
 from models.campaigns import Campaign
@@ -31,6 +32,7 @@ REASON_CODES = (
     N_("time_window"),
     N_("max_stops"),
     N_("no_room_left"),
+    N_("needs_pin"),
 )
 UNASSIGNED_REASONS = {
     "capacity": N_("more kits than the cars have room for"),
@@ -38,6 +40,7 @@ UNASSIGNED_REASONS = {
     "time_window": N_("its time window cannot be reached"),
     "max_stops": N_("every car is at its maximum number of stops"),
     "no_room_left": N_("the other stops used the room or the time"),
+    "needs_pin": N_("the address has no position yet: place it on the map"),
 }
 
 
@@ -292,7 +295,8 @@ def select_claims(
     limit: int = 500,
     user_id: int | None = None,
 ) -> list[RunStop]:
-    """Add claims to a run, by id or by filters; every one needs coordinates. The new stops."""
+    """Add claims to a run, by id or by filters. The new stops; a claim without coordinates
+    (an address the geocoder could not place) waits for a pin (`pin_stop`) to be routed."""
     run = editable_run(session, run_id)
     if claim_ids:
         ids = list(dict.fromkeys(claim_ids))
@@ -314,17 +318,6 @@ def select_claims(
             quarantine_only=quarantine_only,
             priority=priority,
             limit=limit,
-        )
-    no_coords = [c for c in claims if c.lat is None or c.lon is None]
-    if no_coords:
-        names = [f"#{c.id} ({c.name_latin})" for c in no_coords]
-        raise Invalid(
-            N_(
-                "These claims have no coordinates, so they cannot be routed: {list}. "
-                "Add their location first, or leave them out."
-            ),
-            params={"list": ", ".join(names[:20])},
-            details=names,
         )
     if not claims:
         return []
@@ -384,6 +377,39 @@ def set_window(
         raise Invalid(N_("The time window must end after it starts."))
     stop.tw_start_s, stop.tw_end_s = start_s, end_s
     session.add(stop)
+    _back_to_draft(session, run)
+    session.commit()
+    session.refresh(stop)
+    return stop
+
+
+def pin_stop(
+    *, session: Session, run_id: int, stop_id: int, lat: float, lon: float, user_id: int | None
+) -> RunStop:
+    """Place a stop's address on the map: the claim's coordinates (audited); the next
+    optimisation routes it. Before dispatch only; a planned run goes back to draft."""
+    run = editable_run(session, run_id)
+    stop = stop_of(session, run.id, stop_id)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid(N_("That position is not on the map (latitude -90…90, longitude -180…180)."))
+    claim = session.get(Claim, stop.claim_id)
+    had = claim.lat is not None and claim.lon is not None
+    claim.lat, claim.lon = round(lat, 6), round(lon, 6)
+    claim.updated_at = utcnow()
+    session.add(claim)
+    # The coordinates themselves stay with the claim (purged with it), not in the trail.
+    trail.record(
+        session,
+        user_id=user_id,
+        action="claim.pin",
+        object_type="claim",
+        object_id=claim.id,
+        before={"pinned": had},
+        after={"pinned": True, "run_id": run.id, "stop_id": stop.id},
+    )
+    if stop.status == "unassigned" and stop.unassigned_reason == "needs_pin":
+        stop.unassigned_reason = None  # routable now: the next optimisation decides
+        session.add(stop)
     _back_to_draft(session, run)
     session.commit()
     session.refresh(stop)

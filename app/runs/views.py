@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from app.audit import looks
 from app.core.errors import N_, Invalid, NotFound
+from app.core.i18n import gettext_for
 from app.runs import drivers
 from app.runs.service import get_run, hhmm, vehicles_of
-from labels import LabelError, RouteSheet, Stop, VehicleRoute, render_route_sheets
+from labels import LabelError, RouteSheet, RouteTexts, Stop, VehicleRoute, render_route_sheets
 from models.claims import Claim
 from models.inventory import Location
 from models.runs import RunStop
@@ -52,6 +53,7 @@ def detail(*, session: Session, run_id: int) -> dict:
                 "arrival": hhmm(s.planned_arrival_s),
                 "window_start": hhmm(s.tw_start_s),
                 "window_end": hhmm(s.tw_end_s),
+                "needs_pin": c.lat is None or c.lon is None,
             }
         )
     vs = []
@@ -107,7 +109,11 @@ def svg_map(d: dict, width: int = 800, height: int = 520, margin: int = 24) -> d
     home = place(depot["lat"], depot["lon"])
     routes = []
     for v in d["vehicles"]:
-        mine = [s for s in d["stops"] if s["vehicle_id"] == v["id"] and s["seq"] is not None]
+        mine = [
+            s
+            for s in d["stops"]
+            if s["vehicle_id"] == v["id"] and s["seq"] is not None and not s["needs_pin"]
+        ]
         marks = [(s["seq"], *place(s["lat"], s["lon"]), s["status"]) for s in mine]
         line = [home, *[(m[1], m[2]) for m in marks], home]
         routes.append(
@@ -118,7 +124,11 @@ def svg_map(d: dict, width: int = 800, height: int = 520, margin: int = 24) -> d
                 "stops": marks,
             }
         )
-    loose = [place(s["lat"], s["lon"]) for s in d["stops"] if s["vehicle_id"] is None]
+    loose = [
+        (*place(s["lat"], s["lon"]), s["unassigned_reason"] or "")
+        for s in d["stops"]
+        if s["vehicle_id"] is None and not s["needs_pin"]
+    ]
     bar_km = _nice(span_x / 4)
     return {
         "width": width,
@@ -128,6 +138,45 @@ def svg_map(d: dict, width: int = 800, height: int = 520, margin: int = 24) -> d
         "unassigned": loose,
         "bar_km": bar_km,
         "bar_px": round(bar_km * scale, 1),
+    }
+
+
+def map_data(d: dict, *, tile_url: str, attribution: str) -> dict:
+    """What the run page's Leaflet map draws (a JSON block): depot, one route per vehicle with
+    its numbered stops, the unrouted stops with their reason, the stops waiting for a pin."""
+    depot = d["depot"]
+    routes = []
+    for i, v in enumerate(d["vehicles"]):
+        mine = [s for s in d["stops"] if s["vehicle_id"] == v["id"] and s["seq"] is not None]
+        routes.append(
+            {
+                "name": v["name"],
+                "colour": v["colour"],
+                "index": i % len(COLOURS),
+                "stops": [_mark(s) for s in mine if not s["needs_pin"]],
+            }
+        )
+    loose = [s for s in d["stops"] if s["vehicle_id"] is None]
+    return {
+        "tiles": tile_url,
+        "attribution": attribution,
+        "depot": {"lat": depot["lat"], "lon": depot["lon"]},
+        "routes": routes,
+        "unassigned": [_mark(s) for s in loose if not s["needs_pin"]],
+        "needs_pin": [_mark(s) for s in d["stops"] if s["needs_pin"]],
+        "pin_url": f"/admin/runs/{d['id']}/stops/{{id}}/pin",
+    }
+
+
+def _mark(s: dict) -> dict:
+    return {
+        "id": s["id"],
+        "seq": s["seq"],
+        "lat": s["lat"],
+        "lon": s["lon"],
+        "status": s["status"],
+        "reason": s["unassigned_reason"],
+        "label": f"{s['name_zh']} {s['name_latin']}".strip(),
     }
 
 
@@ -174,10 +223,11 @@ def route_sheet_pdf(
     locale: str = "en",
     user_id: int | None = None,
 ) -> bytes:
-    """The printable route sheets: one per vehicle with stops (names, phones, addresses: the
-    minors among them are logged as printed by `user_id`)."""
+    """The printable route sheets in `locale`: one per vehicle with stops (names, phones,
+    addresses: the minors among them are logged as printed by `user_id`)."""
     if paper not in PAPERS:
         raise Invalid(N_("Unknown paper {paper}: use A4 or Letter."), params={"paper": paper})
+    _ = gettext_for(locale)
     d = detail(session=session, run_id=run_id)
     vehicles = []
     for v in d["vehicles"]:
@@ -198,10 +248,10 @@ def route_sheet_pdf(
                         seq=s["seq"],
                         arrival=s["arrival"],
                         name=f"{s['name_zh']} {s['name_latin']}".strip(),
-                        phone=s["phone"],
+                        phone=s["phone"] or "",
                         address=s["address"],
                         kits=s["kits"],
-                        notes=_note(s),
+                        notes=_note(s, _),
                         token=s["token"],
                         lat=s["lat"],
                         lon=s["lon"],
@@ -219,13 +269,15 @@ def route_sheet_pdf(
     sheet = RouteSheet(
         run_name=d["name"],
         date=d["date"],
-        depot_name=depot["name_zh"] if locale == "zh_CN" else depot["name_en"],
+        depot_name=(depot["name_zh"] if locale == "zh_CN" else depot["name_en"])
+        or depot["name_zh"]
+        or depot["name_en"],
         depot_lat=depot["lat"],
         depot_lon=depot["lon"],
         vehicles=vehicles,
     )
     try:
-        pdf = render_route_sheets(sheet, pagesize=paper)
+        pdf = render_route_sheets(sheet, pagesize=paper, texts=route_texts(_))
     except LabelError as exc:
         raise Invalid(
             N_("The route sheet cannot be printed: {error}"), params={"error": str(exc)}
@@ -240,15 +292,42 @@ def route_sheet_pdf(
     return pdf
 
 
-def _note(s: dict) -> str:
+def route_texts(_) -> RouteTexts:  # noqa: ANN001
+    """The route sheet's fixed words in the language of `_` (a gettext)."""
+    return RouteTexts(
+        date=_("Date"),
+        driver=_("Driver"),
+        vehicle=_("Vehicle"),
+        depot=_("Depot"),
+        stops=_("Stops"),
+        kits=_("Kits"),
+        kits_value=_("{kits} (capacity {capacity})"),
+        distance=_("Distance"),
+        planned=_("Planned time"),
+        hours=_("{hours} h"),
+        seq="#",
+        arrival=_("Arrival"),
+        name_phone=_("Name / phone"),
+        address=_("Address"),
+        notes=_("Notes"),
+        qr=_("QR (proof)"),
+        sign=_("Done / sign"),
+        page=_("page {page} of {pages}"),
+        north=_("N"),
+        no_phone=_("no phone"),
+        title=_("Route sheets {run}"),
+    )
+
+
+def _note(s: dict, _) -> str:  # noqa: ANN001
     parts = []
     if s["is_minor"]:
-        parts.append("minor")
+        parts.append(_("minor"))
     if s["tw_start_s"] is not None or s["tw_end_s"] is not None:
         parts.append(f"{hhmm(s['tw_start_s'])}–{hhmm(s['tw_end_s'])}")
     if s["status"] in ("delivered", "failed"):
-        parts.append(s["status"])
-    return ", ".join(parts)
+        parts.append(_(s["status"]))
+    return " · ".join(parts)
 
 
 def driver_view(*, session: Session, run_id: int, vehicle_id: int, user: User) -> dict:

@@ -4,11 +4,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
+from app.claims import find as claim_find
 from app.claims import queries as claim_views
 from models.base import INT32_MAX, Id, Page
-from models.claims import ClaimIn, ClaimStaffPublic, ClaimStatusPublic, DecisionIn
+from models.claims import (
+    ClaimIn,
+    ClaimStaffPublic,
+    ClaimStatusPublic,
+    DecisionIn,
+    FindIn,
+    FindOut,
+)
 from routes.http.deps import ApiDiplomat
 from routes.http.input import ExportReason
 from routes.http.openapi import errors
@@ -34,6 +43,27 @@ async def submit_claim(public_id: str, body: ClaimIn, request: Request) -> dict:
         locale=request.state.locale,
         address=request.client.host if request.client else "?",
     )
+
+
+@router.post(
+    "/campaigns/{public_id}/claims/find", response_model=FindOut, responses=errors(404, 429)
+)
+def find_claim(public_id: str, body: FindIn, request: Request, session: SessionDep) -> FindOut:
+    """A student who lost the link to their claim (public, rate limited): the facts that made
+    the claim. A claim with an e-mail address gets its link by e-mail (the answer is the same
+    whether anything matched); one without gets its `token` here only when `code_end` (the
+    last 4 characters of its code) matches too."""
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    token = claim_find.find(
+        session=session,
+        settings=request.app.state.settings,
+        campaign=campaign,
+        data=body,
+        address=request.client.host if request.client else "?",
+    )
+    if token is not None:
+        return FindOut(token=token, message=gettext(request)("Here is your claim."))
+    return FindOut(message=gettext(request)(claim_find.SENT_IF_FOUND))
 
 
 @router.get("/claims/{token}", response_model=ClaimStatusPublic)

@@ -77,10 +77,13 @@ def daily_csv(
     campaign_id: Id,
     since: date | None = None,
     until: date | None = None,
+    lang: Annotated[str | None, Query(pattern="^(zh_CN|en)$")] = None,
 ) -> Response:
-    """The daily summary as CSV (UTF-8 with BOM): one row per school, then per point."""
+    """The daily summary as CSV (UTF-8 with BOM): one row per school, then per point; the
+    header in Chinese for `lang=zh_CN` (default: Accept-Language), else the column names."""
     s = _summary(request, session, campaign_id, since, until)
-    return _file(reports.daily_csv(s), "text/csv; charset=utf-8", reports.filename(s, "csv"))
+    body = reports.daily_csv(s, locale=lang or getattr(request.state, "locale", "en"))
+    return _file(body, "text/csv; charset=utf-8", reports.filename(s, "csv"))
 
 
 @router.get("/reports/daily.pdf", response_class=Response, responses=errors(404))
@@ -96,9 +99,7 @@ def daily_pdf(
     """The daily summary as a one-page A4 PDF with the dashboard's charts."""
     locale = lang or getattr(request.state, "locale", "zh_CN")
     s = _summary(request, session, campaign_id, since, until)
-    body = reports.daily_pdf(
-        s, session=session, gettext=translations(locale).gettext, locale=locale
-    )
+    body = reports.daily_pdf(s, gettext=translations(locale).gettext, locale=locale)
     return _file(body, "application/pdf", reports.filename(s, "pdf"))
 
 

@@ -63,7 +63,8 @@ def claim_personal_data_pdf(
         session, settings, claim_id=claim_id, user_id=user.id, reason=reason.strip()
     )
     return pdf_response(
-        access_pdf.render(record, _(request, locale), locale), f"personal-data-{claim_id}.pdf"
+        access_pdf.render(record, _(request, locale), locale, settings.timezone),
+        f"personal-data-{claim_id}.pdf",
     )
 
 

@@ -42,6 +42,10 @@ async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONRes
     Always 200 with `result` for outcomes at the table (scanners want the body); the same nonce
     again returns the first answer. A nonce reused with another code answers 409 with
     `result: nonce_reused`; that attempt is recorded too, and the nonce keeps naming its first.
+    In a campaign that asks for an ID check, a valid scan answers `check_id` (nothing is
+    recorded) and the same code and nonce again with `confirm: true` hands over. A valid
+    answer carries `identity` (full name, birth year) for the volunteer; the log keeps the
+    masked name.
     """
     if bearer:
         credentials = redeem.Credentials(bearer, "api")
@@ -57,6 +61,7 @@ async def redeem_scan(body: ScanIn, request: Request, bearer: Bearer) -> JSONRes
         location_id=body.point_id,
         run_stop_id=body.run_stop_id,
         queued=body.queued,
+        confirm=body.confirm,
     )
     out = pickup.localize(answer, gettext(request), request.state.locale)
     return JSONResponse(out, status_code=409 if out["result"] == "nonce_reused" else 200)

@@ -40,12 +40,20 @@ def print_labels(
 ) -> Response:
     """Labels for the selected claims: the PDF now, or a job to poll when there are many.
 
-    Printed claims that were `allocated` become `ready`.
+    Printed claims that were `allocated` become `ready`; the default selection (`allocated,ready`)
+    still holds them, so a reprint in another format works. The labels are worded in `lang`
+    (zh_CN or en; default: the request's Accept-Language).
     """
     settings = request.app.state.settings
     printing.sheet_format(data.format, data.start_position)
     if printing.in_background(settings, printing.count(session=session, sel=data)):
-        job = print_jobs.create_job(session=session, settings=settings, data=data, user_id=user.id)
+        job = print_jobs.create_job(
+            session=session,
+            settings=settings,
+            data=data,
+            user_id=user.id,
+            locale=request.state.locale,
+        )
         background.add_task(
             print_jobs.run_in_background, request.app.state.engine, settings, job.id
         )
@@ -54,7 +62,13 @@ def print_labels(
             status_code=202,
             headers={"Location": f"/api/v1/print-jobs/{job.id}"},
         )
-    pdf, n = printing.print_labels(session=session, settings=settings, data=data, user_id=user.id)
+    pdf, n = printing.print_labels(
+        session=session,
+        settings=settings,
+        data=data,
+        user_id=user.id,
+        locale=request.state.locale,
+    )
     return pdf_response(pdf, f"labels-{data.format}.pdf", n)
 
 
@@ -88,7 +102,9 @@ def calibration(
     format: Annotated[str, Query(max_length=20)] = "L7160",  # noqa: A002
 ) -> Response:
     """A page outlining every label of a sheet format: print it at 100 % to check alignment."""
-    pdf = printing.calibration(settings=request.app.state.settings, format_id=format)
+    pdf = printing.calibration(
+        settings=request.app.state.settings, format_id=format, locale=request.state.locale
+    )
     return Response(
         pdf,
         media_type="application/pdf",

@@ -14,6 +14,7 @@ from models.runs import (
     FailIn,
     LockIn,
     MoveIn,
+    PinIn,
     RunCreate,
     RunDetail,
     RunPublic,
@@ -191,6 +192,26 @@ def set_window(
     """Set when the student is home (the optimiser keeps the arrival inside it)."""
     runs.set_window(session=session, run_id=run_id, stop_id=stop_id, start=body.start, end=body.end)
     return _detail(session, run_id, user)
+
+
+@router.post("/runs/{run_id}/stops/{stop_id}/pin", response_model=StopPublic, responses=errors(409))
+def pin_stop(
+    run_id: Id, stop_id: Id, body: PinIn, session: SessionDep, user: ApiDiplomat
+) -> StopPublic:
+    """Place a stop whose address has no coordinates (or correct one) on the map: the claim's
+    position; the next optimisation routes it (a planned run goes back to draft)."""
+    stop = runs.pin_stop(
+        session=session,
+        run_id=run_id,
+        stop_id=stop_id,
+        lat=body.lat,
+        lon=body.lon,
+        user_id=user.id,
+    )
+    d = run_views.detail(session=session, run_id=run_id)
+    shown = [s for s in d["stops"] if s["id"] == stop.id]
+    run_views.looked_at(session=session, user_id=user.id, stops=shown)
+    return StopPublic(**shown[0])
 
 
 @router.post("/runs/{run_id}/dispatch", response_model=RunDetail, responses=errors(409))

@@ -62,7 +62,8 @@ class RequestContext:
         return csrf_cookie or security.new_csrf_token()
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            # Static files carry no cookie (a shared cache may keep them): routes/http/static.py
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()

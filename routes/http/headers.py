@@ -39,11 +39,18 @@ STATIC = "/static/"
 TOKEN_PAGES = "/s/"
 
 
-def security_headers(path: str) -> dict[str, str]:
+def csp(img_origin: str | None = None) -> str:
+    """The policy; `img_origin` (the map's tile server, KITRUN_TILE_URL) may serve images too."""
+    if not img_origin:
+        return CSP
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {img_origin}")
+
+
+def security_headers(path: str, policy: str = CSP) -> dict[str, str]:
     """The headers an answer for `path` gets unless it sets them itself."""
     headers = {
         **COMMON,
-        "content-security-policy": CSP,
+        "content-security-policy": policy,
     }
     if not path.startswith(STATIC):
         headers["cache-control"] = NO_STORE
@@ -55,14 +62,15 @@ def security_headers(path: str) -> dict[str, str]:
 class SecurityHeaders:
     """Adds `security_headers(path)` to every HTTP response start."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app, img_origin: str | None = None) -> None:  # noqa: ANN001
         self.app = app
+        self.policy = csp(img_origin)
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = security_headers(scope["path"])
+        extra = security_headers(scope["path"], self.policy)
 
         async def send_wrapper(message) -> None:  # noqa: ANN001
             if message["type"] == "http.response.start":

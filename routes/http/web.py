@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
-from app.core.i18n import LANGUAGE_NAMES, LOCALES, translations
+from app.core.i18n import LANGUAGE_NAMES, LOCALES, reason_text, translations
 
 # the templates are package data of `app` (grouped by domain, as app/<domain>/ is)
 TEMPLATE_DIR = Path(str(files("app") / "templates"))
@@ -60,11 +60,7 @@ templates.env.filters["local"] = _local
 @pass_context
 def _reason(ctx, r: dict) -> str:  # noqa: ANN001
     """A recorded decision reason in the page's language (its parameters translated too)."""
-    _ = ctx["gettext"]
-    if isinstance(r, str):  # a bare code: runs and hand-overs record `["run_selected"]`
-        return str(_(r))
-    params = {k: _(v) if isinstance(v, str) and v else v for k, v in r.get("params", {}).items()}
-    return str(_(r.get("text", ""))).format(**params)
+    return reason_text(ctx["gettext"], r)
 
 
 templates.env.globals["reason_text"] = _reason

@@ -171,6 +171,7 @@ def campaigns_save(
     asks_phone: Annotated[bool, Form()] = False,
     asks_wechat: Annotated[bool, Form()] = False,
     asks_passport_name: Annotated[bool, Form()] = False,
+    confirm_after_id_check: Annotated[bool, Form()] = False,
     retention_days: Annotated[str, Form(max_length=8)] = "",
     retention_days_minors: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
@@ -200,6 +201,7 @@ def campaigns_save(
             "asks_phone": asks_phone,
             "asks_wechat": asks_wechat,
             "asks_passport_name": asks_passport_name,
+            "confirm_after_id_check": confirm_after_id_check,
             # given only when filled in (else unchanged, or the default for a new campaign)
             **{
                 k: int(v)

@@ -1,5 +1,8 @@
 """Pickup pages: the scanner for volunteers, and the diplomat's points, log, conflicts, undo."""
 
+import base64
+import hmac
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -9,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import queries as account_queries
 from app.claims import queries as claim_views
+from app.core import security
 from app.core.errors import DomainError
 from app.inventory import service as inventory
 from app.pickup import handover as pickup
@@ -25,6 +29,9 @@ from routes.http.web import gettext, render
 
 router = APIRouter()
 PHOTO_MAX_BYTES = MAX_PHOTO_BYTES
+# A photo scan's verdict, carried over its redirect to the scanner (read once, then deleted).
+VERDICT_COOKIE = "kitrun_verdict"
+VERDICT_MAX_AGE = 60
 
 
 def _scanner(
@@ -34,10 +41,12 @@ def _scanner(
     answer: dict | None = None,
     error: str | None = None,
     status_code: int = 200,
+    extra: dict | None = None,
 ) -> Response:
     tz = request.app.state.settings.timezone
     if answer is not None and answer.get("handed_over", {}).get("at"):
         at = datetime.fromisoformat(answer["handed_over"]["at"])
+        # the same form as scanner.js shows a live scan's (the district's zone, no seconds)
         answer["handed_over"]["local"] = at.astimezone(scan_log.zone(tz)).strftime("%Y-%m-%d %H:%M")
     return render(
         request,
@@ -49,9 +58,42 @@ def _scanner(
             "error": error,
             "nonce": uuid.uuid4().hex,
             "vendor_ok": getattr(request.app.state, "vendor_ok", False),
+            "tz": tz,
+            **(extra or {}),
         },
         status_code=status_code,
     )
+
+
+def _sign(secret: str, payload: str) -> str:
+    return security.keyed_hash(secret, "verdict:" + payload)
+
+
+def _verdict_cookie(request: Request, point_id: int, shown: dict) -> tuple[str, dict]:
+    """The signed cookie that carries a photo scan's verdict over the redirect."""
+    payload = base64.urlsafe_b64encode(json.dumps(shown).encode()).decode()
+    value = payload + "." + _sign(request.app.state.settings.secret, payload)
+    return value, {
+        "path": f"/scan/{point_id}",
+        "max_age": VERDICT_MAX_AGE,
+        "httponly": True,
+        "samesite": "strict",
+        "secure": request.app.state.settings.base_url.startswith("https"),
+    }
+
+
+def _read_verdict(request: Request) -> dict | None:
+    raw = request.cookies.get(VERDICT_COOKIE) or ""
+    payload, _, mac = raw.rpartition(".")
+    if not payload or not hmac.compare_digest(
+        mac, _sign(request.app.state.settings.secret, payload)
+    ):
+        return None
+    try:
+        shown = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except ValueError:
+        return None
+    return shown if isinstance(shown, dict) else None
 
 
 @router.get("/scan")
@@ -65,25 +107,44 @@ def choose_point(request: Request, session: SessionDep, user: PageUser) -> Respo
 @router.get("/scan/{point_id}")
 def scanner(point_id: Id, request: Request, session: SessionDep, user: PageUser) -> Response:
     point = volunteers.require_point(session=session, user=user, location_id=point_id)
-    return _scanner(request, session, point)
+    shown = _read_verdict(request)
+    if shown is None or shown.get("user") != user.id:
+        return _scanner(request, session, point)
+    # A photo scan's verdict, redirected here: shown once, in the page's language.
+    answer = pickup.localize(shown["answer"], gettext(request), request.state.locale)
+    page = _scanner(request, session, point, answer=answer, extra=_confirm(shown))
+    page.delete_cookie(VERDICT_COOKIE, path=f"/scan/{point.id}")
+    return page
+
+
+def _confirm(shown: dict) -> dict:
+    """What the "Confirm hand-over" form posts back (a check_id answer): the code and nonce."""
+    if shown["answer"].get("result") != "check_id":
+        return {}
+    return {"confirm_code": shown["code"], "confirm_nonce": shown["nonce"]}
 
 
 def _redeem_and_show(
     request: Request,
-    session,
+    session,  # noqa: ANN001
     point: Location,
     code: str,
     nonce: str,
-    user: User,  # noqa: ANN001
+    user: User,
+    *,
+    confirm: bool = False,
+    redirect: bool = False,
 ) -> Response:
+    nonce = nonce[:64] or uuid.uuid4().hex
     try:
         answer = redeem.redeem(
             session=session,
             code=code[:500],
             location_id=point.id,
-            nonce=nonce[:64] or uuid.uuid4().hex,
+            nonce=nonce,
             scanned_at=datetime.now(UTC),
             user=user,
+            confirm=confirm,
         )
     except DomainError as exc:
         return _scanner(
@@ -93,8 +154,16 @@ def _redeem_and_show(
             error=exc.localized(gettext(request)),
             status_code=exc.status_code,
         )
+    check = answer.get("result") == "check_id"  # its confirm form posts the code back
+    shown = {"user": user.id, "answer": answer, "code": code[:500] if check else "", "nonce": nonce}
+    if redirect:
+        # Back to the scanner's own address (no upload route left in the address bar).
+        page = RedirectResponse(f"/scan/{point.id}", status_code=303)
+        value, options = _verdict_cookie(request, point.id, shown)
+        page.set_cookie(VERDICT_COOKIE, value, **options)
+        return page
     answer = pickup.localize(answer, gettext(request), request.state.locale)
-    return _scanner(request, session, point, answer=answer)
+    return _scanner(request, session, point, answer=answer, extra=_confirm(shown))
 
 
 @router.post("/scan/{point_id}")
@@ -105,12 +174,14 @@ def scan_form(
     user: PageUser,
     code: Annotated[str, Form(max_length=500)] = "",
     nonce: Annotated[str, Form(max_length=64)] = "",
+    confirm: Annotated[bool, Form()] = False,
 ) -> Response:
-    """The scanner without JavaScript: a handheld scanner or typed code posts here."""
+    """The scanner without JavaScript: a handheld scanner or typed code posts here (and the
+    "Confirm hand-over" after an ID check, with the same code and nonce and `confirm`)."""
     point = volunteers.require_point(session=session, user=user, location_id=point_id)
     if not code.strip():
         return _scanner(request, session, point, error=gettext(request)("Scan or type a code."))
-    return _redeem_and_show(request, session, point, code, nonce, user)
+    return _redeem_and_show(request, session, point, code, nonce, user, confirm=confirm)
 
 
 @router.post("/scan/{point_id}/photo", openapi_extra=upload_limit(PHOTO_MAX_BYTES))
@@ -152,7 +223,7 @@ def scan_photo(
             error=_("No QR code found in the photo. Hold the phone steady, closer, and try again."),
             status_code=422,
         )
-    return _redeem_and_show(request, session, point, code, nonce, user)
+    return _redeem_and_show(request, session, point, code, nonce, user, redirect=True)
 
 
 # ---------------------------------------------------------------- diplomats

@@ -23,7 +23,7 @@ from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
 router = APIRouter(prefix="/admin")
-STATUS_CHOICES = ("allocated", "ready", "allocated,ready")
+STATUS_CHOICES = ("allocated,ready", "allocated", "ready")
 OptInt = Annotated[str, Form()]
 
 
@@ -91,7 +91,7 @@ def _form(**values: str | None) -> dict:
         "school_id": "",
         "location_id": "",
         "run_id": "",
-        "status": "allocated",
+        "status": "allocated,ready",
         "format": "L7160",
         "start_position": "1",
     }
@@ -137,7 +137,7 @@ def labels_print(
     school_id: OptInt = "",
     location_id: OptInt = "",
     run_id: OptInt = "",
-    status: Annotated[str, Form(max_length=100)] = "allocated",
+    status: Annotated[str, Form(max_length=100)] = "allocated,ready",
     format: Annotated[str, Form(max_length=20)] = "L7160",  # noqa: A002
     start_position: OptInt = "1",
     action: Annotated[str, Form()] = "print",
@@ -160,14 +160,22 @@ def labels_print(
         printing.sheet_format(data.format, data.start_position)
         if printing.in_background(settings, printing.count(session=session, sel=data)):
             job = print_jobs.create_job(
-                session=session, settings=settings, data=data, user_id=user.id
+                session=session,
+                settings=settings,
+                data=data,
+                user_id=user.id,
+                locale=request.state.locale,
             )
             background.add_task(
                 print_jobs.run_in_background, request.app.state.engine, settings, job.id
             )
             return RedirectResponse(f"/admin/print-jobs/{job.id}", status_code=303)
         pdf, n = printing.print_labels(
-            session=session, settings=settings, data=data, user_id=user.id
+            session=session,
+            settings=settings,
+            data=data,
+            user_id=user.id,
+            locale=request.state.locale,
         )
     except DomainError as exc:
         session.rollback()
@@ -205,7 +213,9 @@ def job_download(
 @router.get("/labels/calibration.pdf")
 def calibration(request: Request, user: PageDiplomat, format: str = "L7160") -> Response:  # noqa: A002
     """The calibration page of a sheet format, to print at 100 % and hold against a sheet."""
-    pdf = printing.calibration(settings=request.app.state.settings, format_id=format)
+    pdf = printing.calibration(
+        settings=request.app.state.settings, format_id=format, locale=request.state.locale
+    )
     return Response(
         pdf,
         media_type="application/pdf",

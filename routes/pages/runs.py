@@ -38,10 +38,17 @@ def _detail_page(
     d = run_views.detail(session=session, run_id=run_id)
     run = d["run"]
     editable = run.status in runs.EDITABLE
+    settings = request.app.state.settings
     cands = runs.candidates(session, run, limit=500) if editable else []
     context = {
         "d": d,
         "map": run_views.svg_map(d) if d["stops"] else None,
+        "map_data": {
+            **run_views.map_data(
+                d, tile_url=settings.tile_url, attribution=settings.tile_attribution
+            ),
+            "texts": _map_texts(gettext(request)),
+        },
         "editable": editable,
         "candidates": cands,
         "schools": schools.all_by_name(session=session) if editable else [],
@@ -53,6 +60,19 @@ def _detail_page(
     }
     run_views.looked_at_page(session=session, user_id=request.state.user.id, d=d, candidates=cands)
     return render(request, "runs/detail.html", context, status_code=status)
+
+
+def _map_texts(_: Callable[[str], str]) -> dict:
+    """What the map's script says, in the page's language."""
+    return {
+        "reasons": {code: _(text) for code, text in runs.UNASSIGNED_REASONS.items()},
+        "unrouted": _("Not on a route"),
+        "depot": _("Depot"),
+        "needs_pin": _("Needs a pin"),
+        "place": _("Click the map where this address is."),
+        "saving": _("Saving the position…"),
+        "failed": _("The position could not be saved."),
+    }
 
 
 def _failed(request: Request, session, run_id: Id, exc: DomainError) -> Response:  # noqa: ANN001
@@ -305,6 +325,30 @@ def set_window(
         stop_id=stop_id,
         start=start or None,
         end=end or None,
+    )
+
+
+@router.post("/admin/runs/{run_id}/stops/{stop_id}/pin")
+def pin_stop(
+    request: Request,
+    session: SessionDep,
+    user: PageDiplomat,
+    run_id: Id,
+    stop_id: Id,
+    lat: Annotated[float, Form(ge=-90, le=90)],
+    lon: Annotated[float, Form(ge=-180, le=180)],
+) -> Response:
+    """Place a stop's address on the map (the map's click or drag, or the typed position)."""
+    return _act(
+        request,
+        session,
+        run_id,
+        "#map",
+        runs.pin_stop,
+        stop_id=stop_id,
+        lat=lat,
+        lon=lon,
+        user_id=user.id,
     )
 
 

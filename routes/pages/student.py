@@ -1,4 +1,4 @@
-"""The students' pages: the claim form, the confirmation/status page with its QR code."""
+"""The students' pages: the claim form, "find my claim", the status page with its QR code."""
 
 import io
 from datetime import date
@@ -16,11 +16,12 @@ from app.campaigns import notices
 from app.campaigns import service as campaigns
 from app.claims import actions as claim_actions
 from app.claims import fast as claim_fast
+from app.claims import find as claim_find
 from app.claims import queries as claim_views
 from app.core.db import autocommit_reads
-from app.core.errors import N_, CsrfFailed, DomainError
-from models.base import Id
-from models.claims import ClaimIn
+from app.core.errors import N_, CsrfFailed, DomainError, Invalid
+from models.base import INT32_MAX
+from models.claims import CANCELLABLE, ClaimIn, FindIn
 from routes.http.deps import shows_csrf_refusal
 from routes.http.session import SessionDep, database, request_session
 from routes.http.web import gettext, render
@@ -45,6 +46,26 @@ FIELDS = (
     "notice_version",
 )
 
+# The form's fields in the order the page shows them: the first with an error takes the focus.
+ORDER = (
+    "school_id",
+    "name_zh",
+    "name_latin",
+    "student_number",
+    "email",
+    "birth_date",
+    "phone",
+    "wechat",
+    "fulfilment",
+    "pickup_location_id",
+    "slot_id",
+    "address",
+    "lat",
+    "lon",
+    "quarantine",
+    "consent",
+)
+
 
 def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
     schools = campaigns.form_schools(session=session, campaign_id=campaign.id, q=q)
@@ -61,6 +82,13 @@ def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
         "today": date.today().isoformat(),
         "notice": notices.current(session, campaign.id),
         "latin_label": latin_label(campaign),
+        "zh_names": claim_views.schools_listing_chinese_names(
+            session=session, school_ids=[s.id for s in schools]
+        ),
+        "errors": {},
+        "invalid": {},
+        "first_invalid": None,
+        "error_code": None,
     }
 
 
@@ -150,7 +178,13 @@ def _again_for(public_id, request, form, got) -> Response:  # noqa: ANN001
         if isinstance(got, ValidationError):
             problems = _explain(got, _, form, latin_label(campaign))
             return _again(request, session, campaign, form, problems, 422)
-        return _again(request, session, campaign, form, got.localized(_), got.status_code)
+        message = got.localized(_)
+        named = (got.details or {}).get("fields") if isinstance(got.details, dict) else None
+        if named:  # shown beside the first of its fields; the others point at it
+            first = min(named, key=lambda f: ORDER.index(f) if f in ORDER else len(ORDER))
+            problems = {first: message, **{f: None for f in named if f != first}}
+            return _again(request, session, campaign, form, problems, got.status_code)
+        return _again(request, session, campaign, form, message, got.status_code, got.code)
 
 
 LABELS = {
@@ -170,6 +204,8 @@ LABELS = {
     "wechat": "WeChat ID",
     "fulfilment": "How do you get the kit?",
     "notice_version": "Privacy notice",
+    "name": N_("Your name, as on your claim"),
+    "code_end": N_("The last 4 characters of your code"),
 }
 
 
@@ -180,40 +216,138 @@ def latin_label(campaign) -> str:  # noqa: ANN001
     return N_("Name in Latin letters, as on your student card")
 
 
-def _explain(exc: ValidationError, _, form: dict, latin: str = LABELS["name_latin"]) -> str:  # noqa: ANN001
-    """Every problem of the form at once, each naming its field (the consent too, which the
-    claim's rules check only once the fields are valid)."""
-    problems = []
+def _explain(
+    exc: ValidationError,
+    _,  # noqa: ANN001
+    form: dict,
+    latin: str = LABELS["name_latin"],
+) -> dict[str, str]:
+    """Every problem of the form at once, by field, each naming its field (the consent too,
+    which the claim's rules check only once the fields are valid): an empty required field
+    asks to fill it in, a wrong one to check it."""
+    problems: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else ""
         label = _(latin if field == "name_latin" else LABELS.get(field, field))
+        empty = err["type"] in ("missing", "string_too_short") or form.get(field) in ("", None)
         if field == "consent":
-            problems.append(_("Please agree to the use of your data for the distribution."))
+            text = _("Please agree to the use of your data for the distribution.")
+        elif empty:
+            text = _("Fill in “{field}”.").format(field=label)
         elif field == "birth_date":
-            problems.append(_("Check your birth date (year-month-day)."))
-        elif err["type"] in ("missing", "string_too_short"):
-            problems.append(_("Fill in “{field}”.").format(field=label))
+            text = _("Check your birth date (year-month-day).")
         elif err["type"] == "string_too_long":
             most = err.get("ctx", {}).get("max_length", "")
-            problems.append(
-                _("“{field}” is too long: at most {max} characters.").format(field=label, max=most)
+            text = _("“{field}” is too long: at most {max} characters.").format(
+                field=label, max=most
             )
         else:
-            problems.append(_("Check “{field}”.").format(field=label))
+            text = _("Check “{field}”.").format(field=label)
+        problems.setdefault(field or "form", text)
     if not form.get("consent"):
-        problems.append(_("Please agree to the use of your data for the distribution."))
-    return " ".join(dict.fromkeys(problems))
+        problems.setdefault(
+            "consent", _("Please agree to the use of your data for the distribution.")
+        )
+    return problems
 
 
-def _again(request, session, campaign, form, message, status):  # noqa: ANN001, ANN202
+def _again(request, session, campaign, form, message, status, code=None):  # noqa: ANN001, ANN202
+    """The form again, as typed, with `message`: a text for the whole form, or the problems by
+    field (a field whose text is None points at the text of the first field of its error)."""
     ctx = _form_context(session, campaign)
     shown = ctx["notice"]
     if shown is not None and form.get("notice_version") not in ("", None, str(shown.version)):
         # a new notice since the form was opened (a 409, or any refusal): consent again, to it
         form = {**form, "consent": False}
+    if isinstance(message, dict):
+        fields = sorted(message, key=lambda f: ORDER.index(f) if f in ORDER else len(ORDER))
+        shown_at = next(f for f in fields if message[f] is not None)
+        ctx["errors"] = {f: t for f, t in message.items() if t is not None}
+        ctx["invalid"] = {
+            f: f"{f if message[f] is not None else shown_at}-error" for f in fields if f in ORDER
+        }
+        ctx["first_invalid"] = fields[0]
+        # what no field of the page shows (a field the form does not have) goes on top
+        unplaced = [t for f, t in message.items() if t is not None and f not in ORDER]
+        message = " ".join([gettext(request)("Please correct the marked fields."), *unplaced])
+    ctx["error_code"] = code
     return render(
         request, "student/form.html", {**ctx, "form": form, "error": message}, status_code=status
     )
+
+
+# ---------------------------------------------------------------- find my claim
+
+
+FIND_FIELDS = ("school_id", "student_number", "email", "birth_date", "name", "code_end")
+
+
+def _find_ctx(session, campaign) -> dict:  # noqa: ANN001
+    return {
+        "campaign": campaign,
+        "schools": campaigns.form_schools(session=session, campaign_id=campaign.id),
+        "today": date.today().isoformat(),
+        "form": {},
+        "errors": {},
+        "message": None,
+        "error": None,
+    }
+
+
+@router.get("/claim/{public_id}/find")
+def find_form(public_id: str, request: Request, session: SessionDep) -> Response:
+    """Find my claim: the form (the facts that made the claim)."""
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    return render(request, "student/find.html", _find_ctx(session, campaign))
+
+
+@router.post("/claim/{public_id}/find")
+@shows_csrf_refusal
+def find_submit(
+    public_id: str,
+    request: Request,
+    session: SessionDep,
+    school_id: Annotated[str, Form()] = "",
+    student_number: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    birth_date: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    code_end: Annotated[str, Form()] = "",
+) -> Response:
+    """Find my claim: the link shown (a claim without e-mail, with its code's end) or sent."""
+    form = {k: v for k, v in locals().items() if k in FIND_FIELDS}
+    campaign = campaigns.by_public_id(session=session, public_id=public_id)
+    ctx = {**_find_ctx(session, campaign), "form": form}
+    _ = gettext(request)
+    if getattr(request.state, "csrf_refused", False):
+        ctx["error"] = _("The form expired. Check what you typed and send it again.")
+        return render(request, "student/find.html", ctx, status_code=403)
+    raw = {k: v.strip() for k, v in form.items() if v.strip()}
+    if not raw.get("student_number") and not raw.get("email"):
+        ctx["errors"]["student_number"] = _("Give your student number or your school e-mail.")
+    try:
+        data = FindIn.model_validate(raw)
+    except ValidationError as exc:
+        for field, text in _explain(exc, _, {**form, "consent": True}).items():
+            ctx["errors"].setdefault(field, text)
+    if ctx["errors"]:
+        ctx["error"] = _("Please correct the marked fields.")
+        return render(request, "student/find.html", ctx, status_code=422)
+    try:
+        token = claim_find.find(
+            session=session,
+            settings=request.app.state.settings,
+            campaign=campaign,
+            data=data,
+            address=request.client.host if request.client else "?",
+        )
+    except DomainError as exc:
+        ctx["error"] = exc.localized(_)
+        return render(request, "student/find.html", ctx, status_code=exc.status_code)
+    if token is not None:
+        return RedirectResponse(f"/s/{token}?msg=found", status_code=303)
+    ctx["message"] = _(claim_find.SENT_IF_FOUND)
+    return render(request, "student/find.html", ctx)
 
 
 def _qr(token: str):  # noqa: ANN202
@@ -238,7 +372,9 @@ def _status_ctx(token: str, request: Request, session) -> dict:  # noqa: ANN001
     terms = notices.terms(
         session, campaign_id=claim.campaign_id, notice_id=claim.notice_id, minor=claim.is_minor
     )
+    campaign = campaigns.get_campaign(session=session, campaign_id=claim.campaign_id)
     return {
+        "find_url": f"/claim/{campaign.public_id}/find",
         "claim": claim,
         "view": view,
         "terms": terms,
@@ -262,7 +398,9 @@ def status_page(token: str, request: Request, session: SessionDep, msg: str = ""
 
 @router.get("/s/{token}/qr.png")
 def qr_png(token: str, session: SessionDep) -> Response:
-    claim_actions.by_token(session=session, token=token)
+    claim = claim_actions.by_token(session=session, token=token)
+    if claim.status == "submitted":  # no code to show before the claim is verified
+        return Response(status_code=404, headers={"Cache-Control": "private, no-store"})
     buf = io.BytesIO()
     _qr(token).make_image().save(buf, format="PNG")
     return Response(
@@ -313,10 +451,13 @@ def resend(token: str, request: Request, session: SessionDep) -> Response:
 
 @router.post("/s/{token}/slot")
 def change_slot(
-    token: str, request: Request, session: SessionDep, slot_id: Annotated[Id, Form()] = 0
+    token: str, request: Request, session: SessionDep, slot_id: Annotated[str, Form()] = ""
 ) -> Response:
     try:
-        claim_actions.change_slot(session=session, token=token, slot_id=slot_id)
+        chosen = int(slot_id) if slot_id.strip().isdigit() else 0
+        if not 0 < chosen <= INT32_MAX:
+            raise Invalid(N_("Choose a time slot."))
+        claim_actions.change_slot(session=session, token=token, slot_id=chosen)
     except DomainError as exc:
         return _status_again(
             request, session, token, exc.localized(gettext(request)), exc.status_code
@@ -325,8 +466,14 @@ def change_slot(
 
 
 @router.post("/s/{token}/cancel")
-def cancel(token: str, request: Request, session: SessionDep) -> Response:
+def cancel(
+    token: str, request: Request, session: SessionDep, confirm: Annotated[str, Form()] = ""
+) -> Response:
     try:
+        claim = claim_actions.by_token(session=session, token=token)
+        # the box says what cancelling means: no kit, no way back (past cancelling: a 409 below)
+        if not _checked(confirm) and claim.status in CANCELLABLE:
+            raise Invalid(N_("Tick the box to confirm that you cancel your claim."))
         claim_actions.cancel(session=session, token=token)
     except DomainError as exc:
         return _status_again(

@@ -77,10 +77,10 @@ def test_a_pickup_keeps_no_address_and_only_the_contacts_asked(session, settings
     session.add(campaign)
     session.commit()
     asked = submit(session, settings, setup, **WANG, **EXTRAS)
-    assert (asked.phone, asked.wechat, asked.address, asked.lat) == ("0612345678", "", "", None)
+    assert (asked.phone, asked.wechat, asked.address, asked.lat) == ("+33612345678", "", "", None)
     session.expire_all()  # as stored, not as built
     stored = session.get(Claim, asked.id)
-    assert (stored.phone, stored.wechat, stored.address) == ("0612345678", "", "")
+    assert (stored.phone, stored.wechat, stored.address) == ("+33612345678", "", "")
 
 
 def test_a_delivery_keeps_its_address_and_phone(session, settings, setup):
@@ -96,7 +96,7 @@ def test_a_delivery_keeps_its_address_and_phone(session, settings, setup):
     stored = session.get(Claim, c.id)
     assert stored.fulfilment == "delivery"
     assert (stored.phone, stored.address, stored.lat, stored.lon) == (
-        "0612345678",
+        "+33612345678",
         "1 rue X",
         48.9,
         2.4,

@@ -153,7 +153,7 @@ def test_both_paths_keep_only_what_a_pickup_needs(world):
     slow = submit(session, settings, setup, student_number="S002", name_latin="Li Si",
                   name_zh="李四", birth_date=date(2009, 5, 6), **EXTRAS)  # fmt: skip
     assert _contact(session, asked["token"]) == _contact(session, slow.token)
-    assert _contact(session, asked["token"]) == ("0612345678", "zs-wx", "", None, None)
+    assert _contact(session, asked["token"]) == ("+33612345678", "zs-wx", "", None, None)
 
 
 def test_a_stale_notice_version_is_refused_on_both_paths(world):
@@ -184,7 +184,7 @@ def test_a_waitlisted_claim_answers_its_position(world):
     submit(session, settings, setup, student_number="S004", name_latin="Zhao Liu",
          birth_date=date(2002, 3, 4))  # fmt: skip
     minor, *_ = fast(settings, setup, student_number="S002", name_latin="Li Si", name_zh="李四",
-                    birth_date=date(2009, 5, 6))  # fmt: skip
+                    birth_date=date(2009, 5, 6), phone="0612345678")  # fmt: skip
     adult, *_ = fast(settings, setup)
     assert (minor["status"], adult["status"]) == ("waitlisted", "waitlisted")
     assert (minor["waitlist_position"], adult["waitlist_position"]) == (1, 2)

@@ -43,13 +43,22 @@ def test_names_match_in_any_form(session, settings, setup):
 
 
 @pytest.mark.parametrize(
-    "change",
-    [{"student_number": "S999"}, {"birth_date": date(2001, 2, 4)}, {"name_latin": "Li Si"}],
+    ("change", "code", "fields"),
+    [
+        ({"student_number": "S999"}, "roster_unknown_number", ["student_number"]),
+        (
+            {"birth_date": date(2001, 2, 4)},
+            "roster_mismatch",
+            ["birth_date", "name_zh", "name_latin"],
+        ),
+        ({"name_latin": "Li Si"}, "roster_mismatch", ["birth_date", "name_zh", "name_latin"]),
+    ],
 )
-def test_roster_mismatch_stores_nothing(session, settings, setup, change):
+def test_roster_mismatch_stores_nothing(session, settings, setup, change, code, fields):
     with pytest.raises(NotEligible) as err:
         submit(session, settings, setup, **change)
-    assert err.value.code == "roster_mismatch" and err.value.status_code == 422
+    assert err.value.code == code and err.value.status_code == 422
+    assert err.value.details == {"fields": fields}
     assert session.exec(select(func.count()).select_from(Claim)).one() == 0
 
 
@@ -116,6 +125,7 @@ def test_waitlist_minors_first_then_allocated_when_kits_arrive(session, settings
         student_number="S011",
         name_latin="Minor One",
         birth_date=date(2012, 1, 1),
+        phone="06 12 34 56 78",  # a minor's claim needs a phone
     )
     assert adult.status == minor.status == "waitlisted"
     assert minor.is_minor and claim_actions.waitlist_position(session, minor) == 1
@@ -148,13 +158,15 @@ def test_closed_campaign_and_unknown_school(session, settings, setup):
 def test_delivery_policy(session, settings, setup):
     with pytest.raises(NotEligible) as err:  # adult, not in quarantine, near the campus
         submit(
-            session, settings, setup, fulfilment="delivery", address="1 rue X", lat=48.86, lon=2.36
-        )
+            session, settings, setup, fulfilment="delivery", address="1 rue X", lat=48.86, lon=2.36,
+            phone="06 12 34 56 78",
+        )  # fmt: skip
     assert err.value.code == "delivery_not_allowed"
     c = submit(
         session,
         settings,
         setup,
+        phone="06 12 34 56 78",
         fulfilment="delivery",
         address="1 rue X",
         lat=48.86,
@@ -170,6 +182,7 @@ def test_delivery_policy(session, settings, setup):
         student_number="S003",
         name_latin="Wang Wu",
         birth_date=date(2000, 1, 1),
+        phone="+33 6 12 34 56 79",
         fulfilment="delivery",
         address="Marseille",
         lat=43.30,

@@ -40,8 +40,10 @@ def test_bad_claims_get_4xx_in_the_students_language(client):
     r = client.post(
         url, json=_body(setup, student_number="S999"), headers={"accept-language": "zh-CN"}
     )
-    assert r.status_code == 422 and r.json()["error"]["code"] == "roster_mismatch"
-    assert "学校名单" in r.json()["error"]["message"]
+    assert r.status_code == 422 and r.json()["error"]["code"] == "roster_unknown_number"
+    assert r.json()["error"]["details"] == {"fields": ["student_number"]}
+    r = client.post(url, json=_body(setup, consent=False), headers={"accept-language": "zh-CN"})
+    assert r.status_code == 422 and "请同意" in r.json()["error"]["message"]
     r = client.post(url, json=_body(setup, name_latin="x" * 101))
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
     r = client.post(url, json=_body(setup, birth_date="2001-13-45"))
@@ -63,7 +65,7 @@ def test_claim_form_refusals_show_the_form_again_counted_once(client):
     form = {k: str(v) for k, v in _body(setup, student_number="S999", name_zh="张三").items()}
     form.update(consent="true", csrf_token=client.cookies["kitrun_csrf"])
     r = client.post(url, data=form, headers={"accept-language": "zh-CN"})
-    assert r.status_code == 422 and "学校名单" in r.text
+    assert r.status_code == 422 and 'id="student_number-error"' in r.text
     assert 'value="S999"' in r.text and 'value="张三"' in r.text
     with Session(client.app.state.engine) as s:
         settings = client.app.state.settings
@@ -179,9 +181,13 @@ def test_claim_form_page_flow(client):
     assert "<svg" in status.text and "已预留健康包" in status.text
     png = client.get(r.headers["location"] + "/qr.png")
     assert png.headers["content-type"] == "image/png"
+    unconfirmed = client.post(
+        r.headers["location"] + "/cancel", data={"csrf_token": client.cookies["kitrun_csrf"]}
+    )
+    assert unconfirmed.status_code == 422 and "已预留健康包" in unconfirmed.text
     cancel = client.post(
         r.headers["location"] + "/cancel",
-        data={"csrf_token": client.cookies["kitrun_csrf"]},
+        data={"csrf_token": client.cookies["kitrun_csrf"], "confirm": "true"},
         follow_redirects=True,
     )
     assert "已取消" in cancel.text

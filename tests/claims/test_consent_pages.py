@@ -77,7 +77,9 @@ def test_the_form_asks_only_what_the_campaign_needs(client):
     bare = _setup(client, delivery=False)
     names = _names(_page(client, bare, "en"))
     assert {"name_latin", "birth_date", "consent", "notice_version"} <= names
-    assert not names & {"phone", "wechat", "address", "lat", "lon"}
+    # a phone is asked of everyone (students under 18 need one), kept only where needed
+    assert "phone" in names and not names & {"wechat", "address", "lat", "lon"}
+    assert "needed for a delivery and for students under 18" in _page(client, bare, "en")
     assert "Name in Latin letters, as on your student card" in _page(client, bare, "en")
     with Session(client.app.state.engine) as s:
         c = s.get(Campaign, bare["campaign"].id)
@@ -93,7 +95,7 @@ def test_a_delivery_campaign_asks_address_and_phone_for_deliveries_only(client):
     setup = _setup(client)  # with a depot: deliveries possible
     page = _page(client, setup, "en")
     delivery = re.search(r'<div id="delivery-fields".*?</div>', page, re.S).group(0)
-    assert 'name="address"' in delivery and 'name="phone"' in delivery
+    assert 'name="address"' in delivery and 'name="phone"' not in delivery
     assert page.count('name="phone"') == 1 and 'name="wechat"' not in page
 
 

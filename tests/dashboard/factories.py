@@ -69,7 +69,13 @@ def small_campaign(session: Session, settings: Settings) -> Small:
             ]
         ),
     )
-    home = {"fulfilment": "delivery", "address": "1 rue X", "lat": 48.86, "lon": 2.36}
+    home = {
+        "fulfilment": "delivery",
+        "address": "1 rue X",
+        "lat": 48.86,
+        "lon": 2.36,
+        "phone": "+33 6 12 34 56 78",
+    }
     a1 = _submit(session, settings, setup)
     a2 = _submit(
         session,

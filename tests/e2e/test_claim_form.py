@@ -83,8 +83,11 @@ def test_claim_in_english_shows_what_to_fix(live_server, browser_instance, campa
     page.goto(f"/claim/{campaign['campaign'].public_id}?lang=en")
     _fill(page, campaign, "S999")
     page.get_by_role("button", name="Claim my kit").click()
-    alert = page.locator("#form-error")
-    expect(alert).to_contain_text("We could not find you on your school's list")
+    expect(page.locator("#form-error")).to_contain_text("Please correct the marked fields")
+    expect(page.locator("#student_number-error")).to_contain_text(
+        "This student number is not on your school's list"
+    )
+    expect(page.locator("input[name=student_number]")).to_be_focused()
     # what the student typed is kept
     expect(page.locator("input[name=student_number]")).to_have_value("S999")
     expect(page.locator("input[name=name_latin]")).to_have_value("Zhang San")

@@ -37,7 +37,7 @@ def test_dashboard_in_both_languages(server, browser_instance, viewport, tmp_pat
     page.wait_for_url("**/admin")
     page.locator("a.dash-link").click()
     page.wait_for_url("**/admin/dashboard")
-    expect(page.get_by_role("heading", name="总览看板")).to_be_visible()
+    expect(page.get_by_role("heading", name="统计看板")).to_be_visible()
     expect(page.locator('[data-k="handed_over"]')).to_have_text("3")
     expect(page.locator('[data-k="failed_deliveries"]')).to_have_text("1")
     expect(page.get_by_role("link", name="今日报表（PDF）")).to_be_visible()

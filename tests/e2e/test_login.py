@@ -47,7 +47,7 @@ def test_demo_diplomat_logs_in_in_both_languages(
     page.screenshot(path=str(tmp_path / f"admin-en-{viewport}.png"), full_page=True)
     page.get_by_role("link", name="中文").click()
     page.wait_for_url("**/admin")
-    expect(page.get_by_role("heading", name="领馆总览")).to_be_visible()
+    expect(page.get_by_role("heading", name="领馆管理首页")).to_be_visible()
     page.screenshot(path=str(tmp_path / f"admin-zh-{viewport}.png"), full_page=True)
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")

@@ -61,7 +61,9 @@ def test_plan_dispatch_and_driver_closes_a_stop(live_server, browser_instance, s
     expect(page.locator("#map .stop-mark")).to_have_count(12)
     _shot(page, "run-desktop-en")
     # Move the last stop of car 2 to the front of car 1 (locked).
-    form = page.locator("table.run-stops").nth(1).locator(".move-form").last
+    panel = page.locator("table.run-stops").nth(1).locator("details.adjust-box").last
+    panel.locator("summary").click()  # the stop's controls sit in a panel (issue 17)
+    form = panel.locator(".move-form")
     form.locator("select[name=vehicle_id]").select_option(label="Car 1")
     form.locator("input[name=position]").fill("1")
     form.get_by_role("button", name="Move").click()

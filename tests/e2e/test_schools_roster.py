@@ -30,6 +30,8 @@ def test_diplomat_uploads_gbk_roster_and_a_bad_one(server, browser_instance, vie
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin")
+    if viewport == "phone":  # the navigation is behind the menu button on a phone
+        page.get_by_text("Menu").click()
     page.get_by_role("link", name="Schools").first.click()
     expect(page.get_by_role("heading", name="Schools")).to_be_visible()
     page.get_by_role("link", name="New school").click()

@@ -83,7 +83,8 @@ def test_refused_claim_keeps_what_was_typed(
     page.select_option("select[name=pickup_location_id]", str(campaign["point"].id))
     page.check("input[name=consent]")
     page.get_by_role("button", name=button).click()
-    expect(page.locator("#form-error")).to_have_text(message)
+    expect(page.locator("#name_zh-error")).to_have_text(message)  # beside its field
+    expect(page.locator("input[name=name_zh]")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("input[name=name_zh]")).to_have_value(LONG_NAME)
     expect(page.locator("input[name=name_latin]")).to_have_value("Zhang San")
     expect(page.locator("input[name=wechat]")).to_have_value("zs-wechat")

@@ -72,6 +72,8 @@ def test_the_winning_scan_hands_over_in_one_go(world):
     assert stored.status == "handed_over" and stored.handed_over_by == w.volunteer.id
     assert counts(session) == (1, 1)
     row = session.scalars(select(Scan)).one()
+    # stored as answered, but the full name and birth year, which only the live answer has
+    assert ok.pop("identity")["name_latin"] == "Zhang San"
     assert row.result == "ok" and row.user_id == w.volunteer.id and row.response == ok
     level = session.scalars(select(StockLevel).where(StockLevel.location_id == w.point.id)).one()
     assert (level.on_hand, level.reserved) == (9, 0)

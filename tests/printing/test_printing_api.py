@@ -104,3 +104,40 @@ def test_only_diplomats_print(client):
     assert client.post("/api/v1/labels", json={}).status_code == 401
     assert client.get("/api/v1/print-jobs/1").status_code == 401
     assert statuses(client) == ["allocated"] * 3
+
+
+def test_printed_claims_print_again_in_another_format(client, tmp_path):
+    """Printing marks claims ready; the default selection (allocated and ready) still holds
+    them, so the same claims print again on another sheet, never "No claims match"."""
+    w, made = setup(client)
+    h = bearer(client)
+    first = sorted(made, key=lambda c: c.name_latin)[0]
+    r = client.post("/api/v1/labels", json={"school_id": w.school.id, "format": "L7160"}, headers=h)
+    assert r.status_code == 200 and r.headers["x-label-count"] == "3", r.text
+    assert statuses(client) == ["ready"] * 3
+    r = client.post(
+        "/api/v1/labels", json={"school_id": w.school.id, "format": "thermal-4x6"}, headers=h
+    )
+    assert r.status_code == 200 and r.headers["x-label-count"] == "3", r.text
+    assert lf.first_label_token(r.content, tmp_path, "thermal-4x6", position=1) == first.token
+    assert statuses(client) == ["ready"] * 3
+
+
+@pytest.mark.parametrize(
+    ("lang", "mine", "other"),
+    [("zh_CN", "巴黎大学", "University of Paris"), ("en", "University of Paris", "巴黎大学")],
+)
+def test_labels_name_the_school_in_the_readers_language(client, tmp_path, lang, mine, other):
+    import subprocess
+
+    w, made = setup(client, 1)
+    r = client.post(
+        f"/api/v1/labels?lang={lang}", json={"school_id": w.school.id}, headers=bearer(client)
+    )
+    assert r.status_code == 200, r.text
+    pdf = tmp_path / "labels.pdf"
+    pdf.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert mine in text and other not in text
+    # the student's two names both stay: the passport name is what an ID check reads
+    assert made[0].name_latin in text

@@ -103,9 +103,16 @@ def test_label_text_names_school_point_slot_and_contents(session, settings, worl
     assert ids == [c.id]
     assert label.name_zh == "欧阳小明" and label.token == c.token
     assert label.short_code.replace("-", "") == c.short_code
-    assert label.school == "巴黎大学 University of Paris"
-    assert label.destination == "Point A（中） Point A · 03-02 10:00–12:00"
+    # one language a label: the reader's (zh_CN by default); the student's two names stay
+    assert label.school == "巴黎大学"
+    assert label.destination == "Point A（中） · 03-02 10:00–12:00"
     assert "×20" in label.contents and "×1" in label.contents
+    _, (en,) = printing.collect(
+        session=session, settings=settings, sel=LabelsIn(campaign_id=world.campaign.id), locale="en"
+    )
+    assert en.school == "University of Paris"
+    assert en.destination == "Point A · 03-02 10:00–12:00"
+    assert (en.name_zh, en.name_latin) == (label.name_zh, label.name_latin)
 
 
 def test_run_selection_and_destination(session, settings, world):
@@ -116,7 +123,7 @@ def test_run_selection_and_destination(session, settings, world):
     session.add(RunStop(run_id=run.id, claim_id=on_run.id, seq=4))
     session.commit()
     ids, (label,) = printing.collect(
-        session=session, settings=settings, sel=LabelsIn(run_id=run.id)
+        session=session, settings=settings, sel=LabelsIn(run_id=run.id), locale="en"
     )
     assert ids == [on_run.id]
     assert label.destination == "Run North · stop 4"

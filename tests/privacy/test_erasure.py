@@ -26,10 +26,11 @@ NAME = "Qingyue Distinctname"
 NAME_ZH = "李独特"
 BIRTH = "2009-07-19"
 EMAIL = "qy.distinct@univ-test.fr"
-PHONE = "+33 6 12 34 98 76"
+PHONE = "+33 6 12 34 98 76"  # as typed; stored in E.164
+PHONE_E164 = "+33612349876"
 WECHAT = "qywechat77"
 ADDRESS = "17 rue Distinctive, Paris"
-VALUES = (NUMBER, NAME, NAME_ZH, BIRTH, EMAIL, PHONE, WECHAT, ADDRESS)
+VALUES = (NUMBER, NAME, NAME_ZH, BIRTH, EMAIL, PHONE_E164, WECHAT, ADDRESS)
 
 
 def _files_text(data_dir: Path) -> str:

@@ -33,6 +33,7 @@ def _two_campaigns(session: Session, settings) -> tuple[Claim, Claim, Claim]:  #
         name_latin="Li Si",
         student_number="S002",
         birth_date=__import__("datetime").date(2009, 5, 6),
+        phone="+33 6 12 34 56 78",  # a minor's claim needs a phone
     )
     assert minor.is_minor and not adult.is_minor
     closed = session.get(Campaign, setup["campaign"].id)

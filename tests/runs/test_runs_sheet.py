@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import zxingcpp
 from PIL import Image
@@ -36,3 +37,40 @@ def test_route_sheet_pdf_renders_and_qr_decodes(client, tmp_path) -> None:  # no
     }
     tokens = {c.token for c in claims}
     assert decoded & tokens, decoded
+
+
+def _sheet_text(client, headers, run_id, tmp_path, lang: str) -> str:  # noqa: ANN001
+    r = client.get(f"/api/v1/runs/{run_id}/route-sheet.pdf?lang={lang}", headers=headers)
+    assert r.status_code == 200, r.text
+    pdf = tmp_path / f"sheet-{lang}.pdf"
+    pdf.write_bytes(r.content)
+    if Path("/tmp/shots17").is_dir():
+        subprocess.run(
+            ["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", str(pdf),
+             f"/tmp/shots17/route-sheet-{lang}"],
+            check=True,
+        )  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_route_sheet_in_the_readers_language_with_a_phone_per_stop(client, tmp_path) -> None:  # noqa: ANN001
+    headers, setup, claims = _setup(client, 3)
+    run_id = _run(client, headers, setup)
+    _vehicle(client, headers, run_id)
+    ids = [c.id for c in claims]
+    client.post(f"/api/v1/runs/{run_id}/claims", json={"claim_ids": ids}, headers=headers)
+    assert client.post(f"/api/v1/runs/{run_id}/optimize", headers=headers).status_code == 200
+    zh = "".join(_sheet_text(client, headers, run_id, tmp_path, "zh_CN").split())
+    en = "".join(_sheet_text(client, headers, run_id, tmp_path, "en").split())
+    chinese = ("日期", "司机", "车辆", "到达", "地址")
+    english = ("Date", "Driver", "Vehicle", "Arrival", "Address")
+    assert all(w in zh for w in chinese) and not any(w in zh for w in english), zh
+    assert all(w in en for w in english) and not any(w in en for w in chinese), en
+    depot = setup["depot"]
+    depot_zh = "".join(depot.name_zh.split())
+    assert depot_zh in zh and depot_zh not in en and depot.name_en in en
+    phone = "".join(claims[0].phone.split())
+    for text in (zh, en):  # every stop's phone, for the driver to call
+        assert text.count(phone) == len(claims), text

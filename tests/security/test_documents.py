@@ -94,10 +94,11 @@ def test_daily_pdf_prints_markup_in_names_as_text(client, settings, listener, tm
     assert r.status_code == 200, r.text
     assert hits == []  # the <img> was never fetched
     text = _pdftotext(r.content, tmp_path)
-    assert "<b>&" in text and "<b>&amp; 春季" in text
-    assert f'<img src="http://127.0.0.1:{port}/x"' in text
-    if lang == "en":
+    if lang == "en":  # one language per document: the campaign's name in the reader's
+        assert f'<img src="http://127.0.0.1:{port}/x"' in text and "<b>&" in text
         assert "<i>R&D</i>" in text
+    else:
+        assert "<b>&amp; 春季" in text
 
 
 def test_route_sheet_prints_markup_in_stops_as_text(listener, tmp_path):
@@ -174,7 +175,7 @@ def hostile(client, settings):  # noqa: ANN001, ANN201
             name_latin=HYPERLINK,
             name_zh="=1+2",
             wechat="@SUM(A1)",
-            phone="-2+3",
+            phone="+33 6 12 34 56 78",  # (a phone is parsed now: stored as +33612345678)
         )
         mallory = f.user(s, "@sum(a1)")
         campaigns.update_campaign(
@@ -193,7 +194,7 @@ def _cells(body: bytes) -> list[list[str]]:
 
 
 EXPORTS = {
-    "claims": ("/api/v1/claims.csv?reason=check", {HYPERLINK, "=1+2", "@SUM(A1)", "-2+3"}),
+    "claims": ("/api/v1/claims.csv?reason=check", {HYPERLINK, "=1+2", "@SUM(A1)"}),
     "scans": ("/api/v1/scans.csv?reason=check", {HYPERLINK, "@SUM(A1)"}),
     "stock-levels": ("/api/v1/stock/levels.csv", {HYPERLINK, "=1+2", "@SUM(A1)"}),
     "stock-movements": ("/api/v1/stock/movements.csv", {"=1+2", "@SUM(A1)"}),

@@ -26,7 +26,8 @@ def _check_page_headers(r, *, referrer: str = "same-origin") -> None:  # noqa: A
     csp = _directives(r.headers["content-security-policy"])
     assert csp["script-src"] == "'self' 'wasm-unsafe-eval'"
     assert csp["style-src"] == "'self'"
-    assert csp["img-src"] == "'self' data:"
+    # the map's tile server (KITRUN_TILE_URL, OpenStreetMap by default) may serve images
+    assert csp["img-src"] == "'self' data: https://tile.openstreetmap.org"
     assert csp["connect-src"] == "'self'"
     assert csp["frame-ancestors"] == "'none'"
     assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'"
@@ -110,3 +111,12 @@ def test_no_page_has_inline_script_style_or_handlers(client, small):
         problems += [f"{url}: style attribute" for _ in re.finditer(r"\sstyle=", r.text)]
         problems += [f"{url}: <style> element" for _ in re.finditer(r"<style[\s>]", r.text)]
     assert problems == []
+
+
+def test_img_src_follows_the_tile_setting():
+    from app.core.config import Settings
+    from routes.http.headers import csp
+
+    assert "img-src 'self' data:;" in csp(Settings(tile_url="").tile_origin)
+    origin = Settings(tile_url="http://127.0.0.1:8099/t/{z}/{x}/{y}.png").tile_origin
+    assert "img-src 'self' data: http://127.0.0.1:8099;" in csp(origin)

@@ -18,6 +18,7 @@ PUBLIC = {
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/public/schools"),
     ("get", "/api/v1/public/campaigns/{public_id}/notice"),
+    ("post", "/api/v1/campaigns/{public_id}/claims/find"),
 }
 
 

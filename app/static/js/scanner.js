@@ -12,6 +12,8 @@ const input = document.getElementById("code");
 const result = document.getElementById("result");
 const QUEUE_KEY = `kitrun.scanqueue.${pointId}`;
 const REPEAT_MS = 3000;
+const NATIVE = "BarcodeDetector" in window;
+let pending = null; // a "check ID" answer waiting for its confirm: { code, nonce }
 
 // ---------------------------------------------------------------- helpers
 
@@ -33,9 +35,20 @@ function nameOf(obj) {
   return (lang === "zh-CN" ? obj.name_zh : obj.name_en) || obj.name_en || obj.name_zh || "";
 }
 
+// The district's time zone and the server's form (2026-05-01 09:30): a live scan and a photo
+// scan (rendered by the server) show the same time the same way.
+let timeFormat;
 function fmtTime(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" });
+  if (!timeFormat) {
+    const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23" };
+    try {
+      timeFormat = new Intl.DateTimeFormat("en-CA", { ...opts, timeZone: root.dataset.tz });
+    } catch { timeFormat = new Intl.DateTimeFormat("en-CA", opts); }
+  }
+  const p = Object.fromEntries(timeFormat.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
 function handedOverText(h) {
@@ -44,9 +57,18 @@ function handedOverText(h) {
 }
 
 let audio;
-function beep(ok) {
+// Created ahead (camera start, first tap or key): a new AudioContext costs 80-160 ms on a phone,
+// which the first verdict would otherwise wait for.
+function prepareAudio() {
   try {
     audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === "suspended") audio.resume();
+  } catch (e) { /* no audio: the colour says it */ }
+}
+
+function beep(ok) {
+  try {
+    if (!audio) return;
     const osc = audio.createOscillator();
     const gain = audio.createGain();
     osc.frequency.value = ok ? 1320 : 220;
@@ -65,14 +87,28 @@ function refocus() {
 
 // ---------------------------------------------------------------- showing answers
 
-function show(answer) {
-  result.className = "scan-result " + (answer.ok ? "go" : "stop");
-  result.replaceChildren(el("p", "verdict", answer.ok ? T.go : T.stop));
+function show(answer, scan) {
+  const checking = answer.result === "check_id";
+  pending = checking && scan ? { code: scan.code, nonce: scan.nonce } : null;
+  result.className = "scan-result " + (checking ? "check" : answer.ok ? "go" : "stop");
+  result.replaceChildren(el("p", "verdict", checking ? T.check : answer.ok ? T.go : T.stop));
   result.dataset.result = answer.result || "error";
   result.append(el("p", "reason", answer.message || T.server_error));
   const c = answer.claim;
-  if (c) {
+  const who = answer.identity;
+  if (who) {
+    // The full name and birth year, to check against an ID card (never kept in the log).
+    const zh = el("p", "student full-name", who.name_zh);
+    zh.lang = "zh-CN";
+    const latin = el("p", "student full-name", who.name_latin);
+    latin.lang = "en";
+    result.append(...[zh, latin].filter((e) => e.textContent));
+    if (who.roster_name) result.append(el("p", "detail", T.roster.replace("{name}", who.roster_name)));
+    if (who.birth_year) result.append(el("p", "born", T.born.replace("{year}", who.birth_year)));
+  } else if (c) {
     result.append(el("p", "student", [c.name_zh, c.name_latin].filter(Boolean).join(" · ")));
+  }
+  if (c) {
     result.append(el("p", "school", nameOf(c.school)));
     if (c.kit) {
       const ul = el("ul", "kit");
@@ -84,7 +120,14 @@ function show(answer) {
   if (answer.kit_location && answer.kit_location.address) {
     result.append(el("p", "detail", answer.kit_location.address));
   }
-  beep(Boolean(answer.ok));
+  if (pending) {
+    const button = el("button", "primary confirm", T.confirm);
+    button.type = "button";
+    button.id = "confirm-handover";
+    button.addEventListener("click", confirmHandOver);
+    result.append(button);
+  }
+  beep(Boolean(answer.ok || checking));
 }
 
 function showQueued(code) {
@@ -162,7 +205,7 @@ async function flush() {
       q = loadQueue().filter((s) => s.nonce !== scan.nonce);
       saveQueue(q);
       confirmedLine(scan, answer);
-      show(answer);
+      show(answer, scan);
     }
   } finally {
     flushing = false;
@@ -182,17 +225,21 @@ async function refreshCounters() {
 }
 
 let busy = false;
-async function submit(code) {
+async function submit(code, again) {
   code = code.trim();
   if (!code || busy) return;
   busy = true;
   input.value = "";
-  const scan = { code, point_id: pointId, nonce: nonce(), scanned_at: new Date().toISOString() };
+  // A confirm is the checked scan again (same code and nonce) with `confirm`: its retries
+  // and the offline queue keep the nonce's exactly-once answer.
+  const scan = again
+    ? { code, point_id: pointId, nonce: again.nonce, scanned_at: new Date().toISOString(), confirm: true }
+    : { code, point_id: pointId, nonce: nonce(), scanned_at: new Date().toISOString() };
   result.className = "scan-result idle";
   result.replaceChildren(el("p", "verdict", T.sending));
   try {
     if (!navigator.onLine) throw new NetworkError("offline");
-    show(await send(scan));
+    show(await send(scan), scan);
     refreshCounters();
   } catch (e) {
     if (!(e instanceof NetworkError)) throw e;
@@ -202,6 +249,10 @@ async function submit(code) {
     busy = false;
     refocus();
   }
+}
+
+function confirmHandOver() {
+  if (pending) submit(pending.code, pending);
 }
 
 form.addEventListener("submit", (ev) => {
@@ -216,6 +267,8 @@ input.addEventListener("blur", () => {
   }, 150);
 });
 input.addEventListener("pointerdown", () => input.setAttribute("inputmode", "text"));
+document.addEventListener("pointerdown", prepareAudio, { once: true, capture: true });
+document.addEventListener("keydown", prepareAudio, { once: true, capture: true });
 window.addEventListener("online", flush);
 setInterval(() => { if (navigator.onLine) flush(); }, 5000);
 renderQueue(loadQueue());
@@ -229,36 +282,97 @@ const video = document.getElementById("video");
 const toggle = document.getElementById("camera-toggle");
 const camStatus = document.getElementById("camera-status");
 let stream = null;
-let timer = null;
+let scanning = false;
 let lastCode = "";
 let lastAt = 0;
 
+// The wasm decoder, only where the browser has no native BarcodeDetector: fetched as soon as
+// the page runs, so the first tap on "Start camera" finds it ready or on its way. Its modules
+// and the wasm come in parallel (not one after the other), and the wasm is compiled while it
+// streams in; all from versioned URLs, cached for a year.
+let polyfill = null;
+function loadPolyfill() {
+  if (!polyfill) {
+    polyfill = (async () => {
+      if (!root.dataset.vendor) throw new Error("no decoder installed (npm ci)");
+      const ponyfill = root.dataset.ponyfill;
+      const [mod, wasm] = await Promise.all([
+        import(ponyfill),
+        WebAssembly.compileStreaming(fetch(root.dataset.wasm, { credentials: "same-origin" })),
+        import(ponyfill.replace(/[^/]+$/, "zxing-exported.js")), // what ponyfill.js imports
+      ]);
+      await mod.prepareZXingModule({
+        overrides: {
+          instantiateWasm: (imports, done) => {
+            WebAssembly.instantiate(wasm, imports).then((instance) => done(instance, wasm));
+            return {};
+          },
+        },
+        fireImmediately: true,
+      });
+      return mod.BarcodeDetector;
+    })();
+    polyfill.catch(() => { polyfill = null; }); // a later start tries again
+  }
+  return polyfill;
+}
+
 async function detectorClass() {
-  if ("BarcodeDetector" in window) {
+  if (NATIVE) {
     try {
       const formats = await window.BarcodeDetector.getSupportedFormats();
       if (formats.includes("qr_code")) return window.BarcodeDetector;
     } catch { /* fall through to the polyfill */ }
   }
-  if (!root.dataset.vendor) throw new Error("no decoder installed (npm ci)");
-  const mod = await import("/static/vendor/barcode-detector/es/ponyfill.js");
-  mod.prepareZXingModule({
-    overrides: {
-      locateFile: (p, pre) => (p.endsWith(".wasm") ? "/static/vendor/zxing-wasm/reader/" + p : pre + p),
-    },
-    fireImmediately: true,
-  });
-  return mod.BarcodeDetector;
+  return loadPolyfill();
+}
+
+// Frames are checked back to back, each on the next video frame (not on a fixed interval).
+function nextFrame(fn) {
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(fn);
+  else requestAnimationFrame(fn);
+}
+
+async function check(detector) {
+  if (!scanning) return;
+  if (!busy && video.readyState >= 2) {
+    try {
+      const codes = await detector.detect(video);
+      const text = codes.length ? codes[0].rawValue : "";
+      const now = Date.now();
+      const held = text === lastCode && now - lastAt < REPEAT_MS;
+      if (text && !held && !(pending && text === pending.code)) {
+        lastCode = text;
+        lastAt = now;
+        await submit(text);
+      } else if (text) {
+        lastAt = now;
+      }
+    } catch (e) {
+      camStatus.textContent = String(e.message || e);
+    }
+  }
+  if (scanning) nextFrame(() => check(detector));
 }
 
 async function startCamera() {
   camStatus.textContent = T.camera_loading;
+  prepareAudio();
   try {
-    const Detector = await detectorClass();
-    const detector = new Detector({ formats: ["qr_code"] });
-    stream = await navigator.mediaDevices.getUserMedia({
+    // the camera starts while the decoder gets ready, not after
+    const camera = navigator.mediaDevices.getUserMedia({
       video: { facingMode: { ideal: "environment" } }, audio: false,
     });
+    camera.catch(() => {}); // (reported below, once awaited)
+    let Detector;
+    try {
+      Detector = await detectorClass();
+    } catch (e) {
+      camera.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+      throw e;
+    }
+    const detector = new Detector({ formats: ["qr_code"] });
+    stream = await camera;
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
@@ -266,27 +380,8 @@ async function startCamera() {
     toggle.textContent = T.camera_stop;
     camStatus.textContent = T.camera_on;
     root.dataset.camera = "on";
-    let decoding = false;
-    timer = setInterval(async () => {
-      if (decoding || busy || video.readyState < 2) return;
-      decoding = true;
-      try {
-        const codes = await detector.detect(video);
-        const text = codes.length ? codes[0].rawValue : "";
-        const now = Date.now();
-        if (text && !(text === lastCode && now - lastAt < REPEAT_MS)) {
-          lastCode = text;
-          lastAt = now;
-          await submit(text);
-        } else if (text) {
-          lastAt = now;
-        }
-      } catch (e) {
-        camStatus.textContent = String(e.message || e);
-      } finally {
-        decoding = false;
-      }
-    }, 250);
+    scanning = true;
+    nextFrame(() => check(detector));
   } catch (e) {
     stopCamera();
     camStatus.textContent = `${T.camera_denied} (${e.message || e})`;
@@ -294,8 +389,7 @@ async function startCamera() {
 }
 
 function stopCamera() {
-  if (timer) clearInterval(timer);
-  timer = null;
+  scanning = false;
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = null;
   video.hidden = true;
@@ -317,4 +411,6 @@ if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     refocus();
   });
   if (localStorage.getItem("kitrun.camera") === "on") startCamera();
+  // The page itself is in by now (a module runs once it is parsed, its stylesheet loaded).
+  if (!NATIVE && root.dataset.vendor) loadPolyfill().catch(() => {});
 }
