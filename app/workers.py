@@ -49,6 +49,10 @@ def listening_socket(host: str, port: int, *, listen: bool = True) -> socket.soc
 def _worker(options: dict[str, Any], host: str, port: int, ready: Any) -> None:  # noqa: ANN401
     parent = os.getppid()
     server = uvicorn.Server(uvicorn.Config(**options))
+    # Import and build the app before binding: a socket in the port's group takes its share of
+    # new connections at once, and a worker restarted under load must not hold them while it
+    # is still importing (a client would wait seconds, or time out).
+    server.config.load()
 
     def watch() -> None:
         while not server.started:  # tell the supervisor once serving
