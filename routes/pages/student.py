@@ -47,24 +47,7 @@ FIELDS = (
 )
 
 # The form's fields in the order the page shows them: the first with an error takes the focus.
-ORDER = (
-    "school_id",
-    "name_zh",
-    "name_latin",
-    "student_number",
-    "email",
-    "birth_date",
-    "phone",
-    "wechat",
-    "fulfilment",
-    "pickup_location_id",
-    "slot_id",
-    "address",
-    "lat",
-    "lon",
-    "quarantine",
-    "consent",
-)
+ORDER = (*(f for f in FIELDS if f != "notice_version"), "quarantine", "consent")
 
 
 def _form_context(session, campaign, q: str = "") -> dict:  # noqa: ANN001
