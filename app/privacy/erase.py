@@ -19,13 +19,13 @@ from sqlmodel import Session
 
 from app.audit import trail as audit
 from app.claims import actions
-from app.core import mail
+from app.core import geocode, mail
 from app.core.config import Settings
 from app.core.errors import N_, Conflict, NotFound
 from app.printing.jobs import prints_dir
 from models.audit import AuditEntry
 from models.base import utcnow
-from models.claims import CANCELLABLE, PERSONAL_FIELDS, Claim, ClaimEvent
+from models.claims import CANCELLABLE, PERSONAL_FIELDS, Claim, ClaimEvent, GeocodeCache
 from models.pickup import Scan
 from models.printing import PrintJob
 from models.privacy import ErasureResult, RedactionPermit
@@ -213,6 +213,9 @@ def erase_claims(
             .execution_options(synchronize_session=False)
         )
     _redact_logs(session, ids)
+    addresses = {geocode.normalise(c.address) for c in student.claims if c.address}
+    if addresses:  # the geocoder's answer for their address is theirs too
+        session.execute(delete(GeocodeCache).where(GeocodeCache.query.in_(addresses)))
     for r in student.roster:  # kept as an anonymous line: the school's eligible count stays
         session.execute(
             update(RosterEntry)

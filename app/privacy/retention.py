@@ -22,7 +22,7 @@ from app.printing.jobs import prints_dir
 from app.privacy import erase as erasure
 from models.base import utcnow
 from models.campaigns import Campaign, CampaignSchool
-from models.claims import Claim
+from models.claims import Claim, GeocodeCache
 from models.printing import PrintJob
 from models.privacy import PurgeItem, PurgeReport
 from models.schools import RosterEntry, RosterImport
@@ -130,6 +130,8 @@ def purge(
             job.message = "The file was removed at the end of its retention period."
             session.add(job)
     _prune_counters(session, settings, now)
+    # the geocoder's cache holds addresses: kept as long as the working files
+    session.execute(delete(GeocodeCache).where(GeocodeCache.created_at < old))
     if items or roster or files:
         audit.record(
             session,

@@ -12,10 +12,11 @@ import pytest
 from sqlmodel import Session, select
 
 from app.claims.eligibility import NotEligible
+from app.core import geocode
 from app.inventory import ledger
 from models.audit import AuditEntry
 from models.campaigns import Campaign
-from models.claims import Claim, ClaimEvent
+from models.claims import Claim, ClaimEvent, GeocodeCache
 from models.pickup import Scan
 from models.schools import RosterEntry
 from tests import factories as f
@@ -162,6 +163,9 @@ def test_an_erased_student_leaves_no_trace_and_the_books_balance(client, setting
     # The checks below can see each value where it is kept: every one is found before.
     assert _found(settings) == set(VALUES)
     before = _dashboard(client, headers, setup["campaign"].id)
+    with Session(client.app.state.engine) as s:  # as a geocoder would have cached the address
+        s.add(GeocodeCache(query=geocode.normalise(ADDRESS), lat=48.9, lon=2.4))
+        s.commit()
 
     r = client.request(
         "DELETE",
@@ -176,6 +180,13 @@ def test_an_erased_student_leaves_no_trace_and_the_books_balance(client, setting
     assert any("handed over on" in k for k in body["kept"]), body["kept"]
 
     client.app.state.engine.dispose()  # every connection closed: the SQLite file is final
+    with Session(client.app.state.engine) as s:  # the geocoder's answer for it went too
+        assert (
+            s.exec(
+                select(GeocodeCache).where(GeocodeCache.query == geocode.normalise(ADDRESS))
+            ).all()
+            == []
+        )
     assert _found(settings) == set()
     assert not list(settings.outbox_dir.glob("*.eml"))
     engine = client.app.state.engine
