@@ -1,4 +1,4 @@
-# kitrun application image: uvicorn workers behind your HTTPS reverse proxy.
+# kitrun application image: gunicorn with uvicorn workers behind your HTTPS reverse proxy.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

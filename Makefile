@@ -8,6 +8,8 @@ NPM_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+# test processes (pytest-xdist): each has its own PostgreSQL database and SQLite files
+TEST_PROCESSES ?= 2
 
 .PHONY: install run test test-fast lint format extract-messages update-messages compile-messages clean bench
 
@@ -40,10 +42,10 @@ run: install
 	$(BIN)/kitrun serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

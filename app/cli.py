@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from app.core import logs
 from app.core.config import ConfigError, get_settings
 from app.printing.cli import labels as labels_command
 
@@ -38,31 +40,36 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code change (development)")] = False,
 ) -> None:
-    """Serve the app with uvicorn (several workers share only the database)."""
-    import uvicorn
-
+    """Serve the app: gunicorn with uvicorn workers (they share only the database)."""
     try:
         get_settings().secret  # noqa: B018  (fail fast without a production key)
         get_settings().trusted_proxy_list  # noqa: B018  (or with a proxy that is no address)
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    from app import workers as worker_processes
+    log_level = get_settings().log_level
+    if reload:  # development: uvicorn's reloader, one process
+        import uvicorn
 
-    options = {
-        "app": "app.main:create_app",
-        "factory": True,
-        # X-Forwarded-For is read by the app itself, trusting only KITRUN_TRUSTED_PROXIES
-        # (app/main.py), so the same rule holds under any server
-        "proxy_headers": False,
-        "log_level": get_settings().log_level.lower(),
-        "access_log": False,  # our middleware logs without paths that may carry tokens
-    }
-    if workers > 1 and not reload and worker_processes.available():
-        # one listening socket per worker: connections spread evenly (app/workers.py)
-        worker_processes.run(options, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            reload=True,
+            proxy_headers=False,
+            access_log=False,
+            log_level=log_level.lower(),
+            log_config=None,  # our format (app/core/logs.py), set up by main()
+        )
         return
-    uvicorn.run(**options, host=host, port=port, workers=None if reload else workers, reload=reload)
+    from app import server
+
+    try:
+        server.run(host=host, port=port, workers=workers, log_level=log_level)
+    except Exception as exc:  # the app could not be built (before any worker): say so, exit 3
+        typer.echo(f"error: kitrun could not start: {exc}", err=True)
+        raise typer.Exit(3) from exc
 
 
 @cli.command()
@@ -193,8 +200,61 @@ def privacy_purge(
         typer.echo("nothing is past its retention period")
 
 
+@cli.command("backup")
+def backup_database(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="file, or directory for the default name (default: DATA_DIR/backups)"),
+    ] = None,
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="then delete all but the newest N kitrun-* backups there"),
+    ] = None,
+) -> None:
+    """Back up the database while the app runs (pg_dump -Fc, or SQLite's online backup)."""
+    from app.core import backup as backups
+
+    try:
+        path = backups.backup(get_settings(), out=out)
+        pruned = backups.prune(path.parent, keep) if keep else []
+    except backups.BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    for old in pruned:
+        typer.echo(f"deleted old backup {old}")
+
+
+@cli.command("restore")
+def restore_database(
+    path: Annotated[Path, typer.Argument(help="a file written by kitrun backup")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace a database that holds data")
+    ] = False,
+) -> None:
+    """Restore a backup into the configured database (stop the app first); a database that
+    holds data is replaced only with --force."""
+    from app.core import backup as backups
+
+    try:
+        restored = backups.restore(get_settings(), path, force=force)
+    except backups.BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"restored {path} (migration revision {restored.revision})")
+    if restored.behind:
+        typer.echo(
+            f"the database is behind this code's migrations ({restored.head}): "
+            "run `kitrun migrate` before starting the app"
+        )
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        log_format = get_settings().log_format
+    except ValueError:  # an invalid setting: the command itself reports it
+        log_format = "text"
+    logs.configure(log_format, logging.INFO)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         cli()

@@ -79,9 +79,13 @@ class ErrorInfo(BaseModel):
     details: Any = Field(
         default=None, description="validation: a list of {field, message}; else per code"
     )
+    request_id: str | None = Field(
+        default=None, description="the request's id (X-Request-ID), as in the server's logs"
+    )
 
 
 class ErrorBody(BaseModel):
-    """Every error answer of the API (4xx, 5xx): `{"error": {"code", "message", "details"}}`."""
+    """Every error answer of the API (4xx, 5xx): `{"error": {"code", "message", "details",
+    "request_id"}}`."""
 
     error: ErrorInfo

@@ -8,6 +8,7 @@ from routes.api import claims as api_claims
 from routes.api import dashboard as api_dashboard
 from routes.api import health
 from routes.api import inventory as api_inventory
+from routes.api import metrics as api_metrics
 from routes.api import personal_data as api_personal_data
 from routes.api import pickup as api_pickup
 from routes.api import printing as api_printing
@@ -44,6 +45,7 @@ api_router.include_router(api_printing.router, prefix="/api/v1")
 api_router.include_router(api_dashboard.router, prefix="/api/v1")
 api_router.include_router(api_privacy.router, prefix="/api/v1")
 api_router.include_router(api_personal_data.router, prefix="/api/v1")
+api_router.include_router(api_metrics.router)  # /metrics: the monitoring server
 
 pages_router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 pages_router.include_router(student.router)

@@ -25,6 +25,9 @@ class Who(StrEnum):
     vehicle = "vehicle"  # the driver assigned to the vehicle (of the stop), and diplomats
     scan = "scan"  # any staff account; a point or stop not theirs is refused in the answer
     diplomat = "diplomat"  # diplomats only
+    # the monitoring server: an address in KITRUN_METRICS_ALLOW or the KITRUN_METRICS_TOKEN
+    # bearer, whatever the account; to anyone else the route does not exist (404)
+    monitor = "monitor"
 
 
 # Who each route is for. Kept in the order of routes/__init__.py.
@@ -37,6 +40,7 @@ RULES: dict[str, Who] = {
     "GET /static/vendor/swagger-ui": Who.anyone,
     "GET /static": Who.anyone,
     "GET /healthz": Who.anyone,
+    "GET /metrics": Who.monitor,
     # --------------------------------------------------------- API: pickup
     "POST /api/v1/scans": Who.scan,
     "GET /api/v1/scans": Who.diplomat,

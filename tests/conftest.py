@@ -175,7 +175,7 @@ class LiveServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self._log_tail()}")
@@ -185,8 +185,9 @@ class LiveServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        tail = self._log_tail()
         self.stop()
-        raise RuntimeError(f"server did not start: {self._log_tail()}")
+        raise RuntimeError(f"server did not start in 60 s: {tail}")
 
     def _log_tail(self) -> str:
         self.log.flush()

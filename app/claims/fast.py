@@ -29,9 +29,10 @@ from app.claims import actions as claim_actions
 from app.claims import eligibility
 from app.claims import queries as claim_views
 from app.claims import submit as claims
-from app.core import ratelimit
+from app.core import metrics, ratelimit
 from app.core.config import Settings
 from app.core.db import ONE_ROW, Database, Prepared, autocommit_reads
+from app.core.errors import DomainError
 from models.base import utcnow
 from models.campaigns import Campaign
 from models.claims import ClaimIn, Fulfilment
@@ -178,19 +179,26 @@ async def submit_claim(
     whether the attempt was already counted and the token of a claim that may be stored.
     """
     tried = Outcome(None, False)
-    if db.pool is not None and applies(data):
-        tried = await try_submit(
-            db.pool,
-            settings=db.settings,
-            public_id=public_id,
-            data=data,
-            locale=locale,
-            address=address,
+    try:
+        if db.pool is not None and applies(data):
+            tried = await try_submit(
+                db.pool,
+                settings=db.settings,
+                public_id=public_id,
+                data=data,
+                locale=locale,
+                address=address,
+            )
+            if tried.answer is not None:
+                metrics.claimed(tried.answer["status"])
+                return tried.answer if view else {"token": tried.answer["token"]}
+        call = functools.partial(
+            _submit_in_thread, db, public_id, data, locale, address, tried, view
         )
-        if tried.answer is not None:
-            return tried.answer if view else {"token": tried.answer["token"]}
-    call = functools.partial(_submit_in_thread, db, public_id, data, locale, address, tried, view)
-    return await anyio.to_thread.run_sync(call)
+        return await anyio.to_thread.run_sync(call)
+    except DomainError as exc:
+        metrics.claimed(exc.code)
+        raise
 
 
 def _submit_in_thread(
@@ -217,6 +225,7 @@ def _submit_in_thread(
             counted=tried.counted,
             token=tried.token,
         )
+        metrics.claimed(claim.status)
         if not view:
             return {"token": claim.token}
         autocommit_reads(session)  # the answer's one read

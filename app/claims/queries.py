@@ -13,7 +13,7 @@ from app.claims import actions as claim_actions
 from app.core import csv_out
 from app.core.db import Prepared
 from app.core.errors import N_, NotFound
-from app.core.localtime import to_local
+from app.core.localtime import span
 from app.core.security import format_short_code
 from models.base import utcnow
 from models.campaigns import Campaign, PickupSlot
@@ -158,11 +158,7 @@ def holder_answer(claim, names, position: int | None, *, locale: str, tz: str) -
         "name_latin": claim.name_latin,
         "fulfilment": claim.fulfilment,
         "pickup_point": point,
-        "slot": (
-            f"{to_local(names.starts_at, tz):%Y-%m-%d %H:%M}–{to_local(names.ends_at, tz):%H:%M}"
-            if names.starts_at is not None
-            else None
-        ),
+        "slot": span(names.starts_at, names.ends_at, tz) if names.starts_at is not None else None,
         "waitlist_position": position,
         "reasons": localized_reasons(claim.reasons, names, zh),
         "submitted_at": claim.submitted_at,

@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -71,6 +72,20 @@ class Settings(BaseSettings):
     road_factor: float = 1.3
     average_speed_kmh: float = 60.0
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text, or json: one JSON object per line (with the request id)"
+    )
+    metrics_allow: str = Field(
+        "127.0.0.1,::1",
+        description="comma-separated addresses or CIDRs that may read /metrics (the client as "
+        "resolved behind KITRUN_TRUSTED_PROXIES)",
+    )
+    metrics_token: str | None = Field(
+        None, description="a bearer token that may read /metrics from any address (empty: none)"
+    )
+    metrics_dir: Path | None = Field(
+        None, description="where `kitrun serve`'s workers keep their counts (data_dir/metrics)"
+    )
     purge_interval_seconds: float = Field(
         3600, description="how often each process purges data past retention (0: never)"
     )
@@ -115,6 +130,23 @@ class Settings(BaseSettings):
                     "(e.g. 10.0.0.5, 172.30.0.0/16, ::1); names and * are not accepted."
                 ) from None
             out.append(str(net.network_address) if net.num_addresses == 1 else str(net))
+        return out
+
+    @cached_property
+    def metrics_allow_list(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """KITRUN_METRICS_ALLOW as networks (ConfigError if an entry is not one)."""
+        out = []
+        for raw in self.metrics_allow.split(","):
+            entry = raw.strip()
+            if not entry:
+                continue
+            try:
+                out.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"KITRUN_METRICS_ALLOW: {entry!r} is not an IP address or network "
+                    "(e.g. 127.0.0.1, 10.0.0.0/8, ::1)."
+                ) from None
         return out
 
     @property

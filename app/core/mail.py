@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from sqlalchemy import event
 from sqlmodel import Session
 
+from app.core import metrics
 from app.core.config import Settings
 
 log = logging.getLogger("kitrun.mail")
@@ -62,6 +63,7 @@ def _send_after_commit(session: Session) -> None:
             send(settings, msg)
         except (OSError, smtplib.SMTPException):
             log.exception("could not send mail %s", msg["Message-ID"])
+            metrics.MAIL_FAILED.labels("smtp" if settings.smtp_host else "outbox").inc()
 
 
 @event.listens_for(Session, "after_rollback")

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.accounts import service as accounts
-from app.core import security
+from app.core import metrics, security
 from app.core.db import Database, autocommit_reads, write_intent
 from app.core.errors import N_, Unauthorized
 from app.inventory.ledger import OutOfStock
@@ -110,7 +110,7 @@ def redeem(
     if fast:
         autocommit_reads(session)
     try:
-        return _redeem(session, code, attempt, fast)
+        return metrics.scanned(_redeem(session, code, attempt, fast))
     except (IntegrityError, psycopg.IntegrityError):
         # The same (user, nonce) raced in from a retry: its transaction won; answer with it.
         session.rollback()
@@ -119,8 +119,8 @@ def redeem(
         if look.stored_hash is None:
             raise
         if look.stored_hash != attempt.digest:
-            return _write(session, attempt, answer("nonce_reused"), None, None)
-        return look.stored_response
+            return metrics.scanned(_write(session, attempt, answer("nonce_reused"), None, None))
+        return metrics.scanned(look.stored_response)
 
 
 def _redeem(session: Session, code: str, attempt: Attempt, fast: bool) -> dict:
@@ -324,7 +324,7 @@ async def scan(
             db.pool, token=creds.token, token_kind=creds.kind, location_id=location_id, **attempt
         )
         if fast is not None:
-            return fast
+            return metrics.scanned(fast)
     return await anyio.to_thread.run_sync(
         functools.partial(
             _scan_in_thread, db, creds, location_id=location_id, run_stop_id=run_stop_id, **attempt

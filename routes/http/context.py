@@ -1,4 +1,5 @@
-"""Per-request context as plain ASGI middleware: language, CSRF token, SQLite write intent, log.
+"""Per-request context as plain ASGI middleware: language, CSRF token, SQLite write intent, the
+request id, the log line and the latency metric.
 
 (Starlette's BaseHTTPMiddleware costs a task and a stream per request; this does not.)
 """
@@ -6,19 +7,48 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import time
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.core import security
 from app.core.config import Settings
 from app.core.db import write_intent
 from app.core.i18n import LOCALES, normalize
+from app.core.logs import request_id
+from app.core.metrics import observe_request
 from routes.http.web import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE
 
 log = logging.getLogger("kitrun.http")
+# A trusted proxy's X-Request-ID is kept when it looks like an id (HAProxy's unique-id, a UUID):
+# it lands in logs and pages, so nothing else is taken.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+=/-]{0,127}")
+VIA_PROXY = "kitrun.via_proxy"
+
+
+def route_template(scope: dict) -> str:
+    """The matched route's full template ("/api/v1/claims/{token}"), never the concrete path.
+    FastAPI's nested routers set `scope["route"]` to the route inside its router (without the
+    router's prefix); the full template is on the effective route context FastAPI keeps."""
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return path or "<unmatched>"
+
+
+class TrustedProxies(ProxyHeadersMiddleware):
+    """uvicorn's X-Forwarded-For reading (KITRUN_TRUSTED_PROXIES), noting in the scope that the
+    peer was a trusted proxy: then its X-Request-ID is believed too."""
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        client = scope.get("client")
+        if client and client[0] in self.trusted_hosts:
+            scope[VIA_PROXY] = True
+        await super().__call__(scope, receive, send)
 
 
 def wants_json(path: str) -> bool:
@@ -84,6 +114,11 @@ class RequestContext:
         state["locale"] = locale
         state["csrf_token"] = self._csrf_token(request.cookies.get(SESSION_COOKIE), csrf)
         state["user"] = None
+        rid = scope.get(VIA_PROXY) and request.headers.get("x-request-id")
+        if not rid or not SAFE_REQUEST_ID.fullmatch(rid):
+            rid = secrets.token_hex(8)
+        state["request_id"] = rid
+        rid_token = request_id.set(rid)
         status = 500
 
         async def send_wrapper(message) -> None:  # noqa: ANN001
@@ -91,6 +126,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
+                headers.append("x-request-id", rid)
                 token = state["csrf_token"]
                 login = _session_set(headers)
                 if login is not None:  # logged in or out: the next pages use the new token
@@ -110,11 +146,8 @@ class RequestContext:
             await self.app(scope, receive, send_wrapper)
         finally:
             # The route's template, never the concrete path: paths may carry claim tokens.
-            route = scope.get("route")
-            log.info(
-                "%s %s %s %.1fms",
-                request.method,
-                getattr(route, "path", "<unmatched>"),
-                status,
-                (time.perf_counter() - start) * 1000,
-            )
+            elapsed = time.perf_counter() - start
+            route = route_template(scope)
+            observe_request(request.method, route, status, elapsed)
+            log.info("%s %s %s %.1fms", request.method, route, status, elapsed * 1000)
+            request_id.reset(rid_token)

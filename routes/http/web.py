@@ -43,18 +43,29 @@ def _name(ctx, obj: Any, field: str = "name") -> str:  # noqa: ANN001
 templates.env.globals["name"] = _name
 
 
-@pass_context
-def _local(ctx, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:  # noqa: ANN001
-    """A UTC datetime shown in the district's local time (KITRUN_TIMEZONE)."""
-    from app.core.localtime import to_local
-
+def _tz(ctx) -> str:  # noqa: ANN001
     request = ctx.get("request")
-    tz = request.app.state.settings.timezone if request is not None else "UTC"
-    local = to_local(value, tz)
-    return local.strftime(fmt) if local else ""
+    return request.app.state.settings.timezone if request is not None else "UTC"
+
+
+@pass_context
+def _local(ctx, value: Any, form: str = "datetime") -> str:  # noqa: ANN001
+    """A moment in the district's zone, in one of the named forms of app.core.localtime."""
+    from app.core.localtime import show
+
+    return show(value, _tz(ctx), form)
+
+
+@pass_context
+def _span(ctx, start: Any, end: Any) -> str:  # noqa: ANN001
+    """A slot's start and end in the district's zone (2026-12-02 14:00–14:30)."""
+    from app.core.localtime import span
+
+    return span(start, end, _tz(ctx)) if start and end else ""
 
 
 templates.env.filters["local"] = _local
+templates.env.globals["local_span"] = _span
 
 
 @pass_context

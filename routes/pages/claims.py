@@ -1,5 +1,6 @@
 """Diplomat pages: campaigns, pickup slots, the claims list with review, a claim's story."""
 
+from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -117,12 +118,25 @@ def claim_detail(
 ) -> Response:
     try:
         claim = claim_views.get_claim(session=session, claim_id=claim_id)
-    except NotFound:
-        return render(request, "error.html", {"status": 404, "message": "Not found"}, 404)
+    except NotFound as exc:
+        message = exc.localized(gettext(request))
+        return render(request, "error.html", {"status": 404, "message": message}, 404)
+    look = claim_views.lookups(session)
+    school = look["schools"].get(claim.school_id)
+    point = look["locations"].get(claim.pickup_location_id)
+    names = SimpleNamespace(
+        school_zh=school.name_zh if school else None,
+        school_en=school.name_en if school else None,
+        point_zh=point.name_zh if point else None,
+        point_en=point.name_en if point else None,
+    )
+    zh = request.state.locale == "zh_CN"
     context = {
         "c": claim,
         "history": claim_views.history(session=session, claim_id=claim.id),
-        "look": claim_views.lookups(session),
+        "look": look,
+        # reasons name the school and the point in English: shown in the page's language
+        "localized": lambda reasons: claim_views.localized_reasons(reasons, names, zh),
     }
     # this page shows a minor's address and phone: logged, then the log (this view included)
     claim_views.looked_at(session=session, user_id=user.id, claims=[claim])

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from app.accounts import queries as accounts
 from app.audit import trail as audit
 from app.core.errors import N_, DomainError, Invalid
+from app.core.localtime import show
 from app.dashboard import charts
 from app.dashboard import figures as dashboard
 from app.pickup.log import day_bounds, zone
@@ -125,7 +126,7 @@ def audit_page(
         session=session, filters=f, limit=AUDIT_PER_PAGE, offset=(page - 1) * AUDIT_PER_PAGE
     )
     for r in rows:
-        r["local"] = r["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        r["local"] = show(r["at"], tz, "seconds")
     query = {
         k: v
         for k, v in {

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -92,7 +92,7 @@ def card(
 @router.get("/stock/{kind}")
 def movement_form(kind: str, request: Request, session: SessionDep, user: PageDiplomat) -> Response:
     if kind not in FORMS:
-        return render(request, "error.html", {"status": 404, "message": "Not found"}, 404)
+        raise HTTPException(status_code=404)
     return render(
         request,
         "inventory/move.html",
@@ -119,7 +119,7 @@ def movement_submit(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     if kind not in FORMS:
-        return render(request, "error.html", {"status": 404, "message": "Not found"}, 404)
+        raise HTTPException(status_code=404)
     form = {
         "item_id": item_id,
         "quantity": quantity,

@@ -14,6 +14,7 @@ from app.accounts import queries as account_queries
 from app.claims import queries as claim_views
 from app.core import security
 from app.core.errors import DomainError
+from app.core.localtime import show
 from app.inventory import service as inventory
 from app.pickup import handover as pickup
 from app.pickup import log as scan_log
@@ -45,9 +46,8 @@ def _scanner(
 ) -> Response:
     tz = request.app.state.settings.timezone
     if answer is not None and answer.get("handed_over", {}).get("at"):
-        at = datetime.fromisoformat(answer["handed_over"]["at"])
-        # the same form as scanner.js shows a live scan's (the district's zone, no seconds)
-        answer["handed_over"]["local"] = at.astimezone(scan_log.zone(tz)).strftime("%Y-%m-%d %H:%M")
+        # the form scanner.js shows a live scan in (localtime "datetime", the district's zone)
+        answer["handed_over"]["local"] = show(answer["handed_over"]["at"], tz)
     return render(
         request,
         "pickup/scanner.html",
@@ -320,8 +320,8 @@ def _log(
         session=session, filters=filters, limit=per_page, offset=(page - 1) * per_page
     )
     for r in rows:
-        r["local_received"] = r["received_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-        r["local_scanned"] = r["scanned_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        r["local_received"] = show(r["received_at"], tz, "seconds")
+        r["local_scanned"] = show(r["scanned_at"], tz, "seconds")
     query = {
         k: v
         for k, v in {
@@ -379,17 +379,15 @@ def _claim(request: Request, session, claim_id: Id, status_code: int = 200, **ex
         session=session, filters=scan_log.ScanFilter(claim_id=claim_id), limit=500
     )
     for r in rows:
-        r["local_received"] = r["received_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-        r["local_scanned"] = r["scanned_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+        r["local_received"] = show(r["received_at"], tz, "seconds")
+        r["local_scanned"] = show(r["scanned_at"], tz, "seconds")
     return render(
         request,
         "pickup/claim.html",
         {
             "claim": claim,
             "masked": pickup.mask_name(claim.name_zh, claim.name_latin),
-            "handed_over_local": claim.handed_over_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            if claim.handed_over_at
-            else None,
+            "handed_over_local": show(claim.handed_over_at, tz) or None,
             "location": inventory.get_location(
                 session=session, location_id=claim.handed_over_location_id
             )

@@ -4,23 +4,19 @@ pin; the stops table inside its card at 1280 px; the staff menu at 390 px (issue
 from __future__ import annotations
 
 import os
-import struct
-import threading
-import zlib
-from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import subprocess
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from app.core.db import make_engine
-from app.runs import plan as run_plan
-from app.runs import service as runs
 from models.claims import Claim
 from models.runs import RunStop
 from tests import factories as f
-from tests.conftest import DESKTOP, PHONE, LiveServer, free_port, new_page
+from tests.conftest import DESKTOP, PHONE, LiveServer, new_page
+from tests.e2e.tiles import TileServer
 from tests.runs import factories as rf
 
 pytestmark = pytest.mark.browser
@@ -28,44 +24,11 @@ pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("KITRUN_SHOTS")
 
 
-def _png(size: int = 256) -> bytes:
-    row = b"\x00" + bytes((236, 240, 232)) * size
-    raw = row * size
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    head = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    idat = chunk(b"IDAT", zlib.compress(raw))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + idat + chunk(b"IEND", b"")
-
-
-TILE = _png()
-
-
-class _Tiles(BaseHTTPRequestHandler):
-    served = 0
-
-    def do_GET(self) -> None:  # noqa: N802
-        type(self).served += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(TILE)))
-        self.end_headers()
-        self.wfile.write(TILE)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def tile_server():  # noqa: ANN201
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _Tiles)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+def tile_server() -> Iterator[TileServer]:
+    tiles = TileServer()
+    yield tiles
+    tiles.close()
 
 
 def _seed(settings) -> tuple[int, int]:  # noqa: ANN001
@@ -76,27 +39,7 @@ def _seed(settings) -> tuple[int, int]:  # noqa: ANN001
         rf.scattered(s, setup, 8, radius_km=15)
         nowhere = rf.delivery_claim(s, setup, lat=None, lon=None, name="Wang Wu")
         f.user(s, "dip")
-        run = runs.create_run(
-            session=s,
-            name="Thursday west",
-            run_date=date(2026, 5, 7),
-            depot_location_id=setup["depot"].id,
-            service_s=300,
-        )
-        for name in ("Car 1", "Car 2"):
-            runs.add_vehicle(
-                session=s,
-                run_id=run.id,
-                name=name,
-                driver="Li",
-                driver_user_id=None,
-                capacity=3,
-                shift_start_s=8 * 3600,
-                shift_end_s=18 * 3600,
-                max_stops=None,
-            )
-        runs.select_claims(session=s, run_id=run.id)
-        run_plan.optimise(session=s, settings=settings, run_id=run.id)
+        run = rf.planned_run(s, settings, setup["depot"].id, capacity=3)
     engine.dispose()
     return run.id, nowhere.id
 
@@ -129,15 +72,15 @@ def _no_overflow(page, selector: str) -> None:  # noqa: ANN001
 def test_street_map_stops_and_a_pin(settings, browser_instance, tile_server) -> None:  # noqa: ANN001
     run_id, nowhere_id = _seed(settings)
     server = LiveServer(
-        settings, workers=1, env={"KITRUN_TILE_URL": tile_server + "/{z}/{x}/{y}.png"}
+        settings, workers=1, env={"KITRUN_TILE_URL": tile_server.url + "/{z}/{x}/{y}.png"}
     )
     try:
-        page = _page(browser_instance, server.url, (tile_server,), **DESKTOP)
+        page = _page(browser_instance, server.url, (tile_server.url,), **DESKTOP)
         _login(page)
         page.goto(f"/admin/runs/{run_id}")
         expect(page.locator("#runmap")).to_be_visible()
         expect(page.locator("#runmap .leaflet-tile-loaded").first).to_be_visible()
-        assert _Tiles.served > 0
+        assert tile_server.served > 0
         expect(page.locator("#run-drawn")).to_be_hidden()
         with Session(make_engine(settings)) as s:
             routed = len(
@@ -231,3 +174,36 @@ def test_phone_menu_and_current_page(settings, browser_instance, live_server, la
     expect(desk.locator("summary.navbutton")).to_be_hidden()
     expect(desk.locator("nav.nav a[href='/admin/stock']")).to_be_visible()
     expect(desk.locator("nav.nav a[aria-current=page]")).to_have_attribute("href", "/admin/claims")
+
+
+@pytest.mark.parametrize("lang", ["中文", "English"])
+def test_a_diplomat_prints_the_route_sheet_in_the_pages_language(
+    settings, browser_instance, live_server, lang, tmp_path
+) -> None:  # noqa: ANN001
+    """Done when: a diplomat prints a route sheet in Chinese with the phone numbers the driver
+    needs — from the page, in the page's language, whatever the browser asks for."""
+    run_id, _ = _seed(settings)
+    page = new_page(browser_instance, live_server.url, locale="en-GB", **DESKTOP)
+    _login(page, lang)
+    page.goto(f"/admin/runs/{run_id}")
+    link = page.get_by_role("link", name="路线单 A4" if lang == "中文" else "Route sheets A4")
+    # (the browser shows the PDF in its viewer, to print: fetched here with the page's session)
+    answer = page.context.request.get(link.get_attribute("href"))
+    assert answer.ok and answer.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(answer.body())
+    text = "".join(
+        subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    chinese, english = ("司机", "车辆", "地址"), ("Driver", "Vehicle", "Address")
+    wanted, unwanted = (chinese, english) if lang == "中文" else (english, chinese)
+    assert all(w in text for w in wanted) and not any(w in text for w in unwanted), text
+    with Session(make_engine(settings)) as s:
+        routed = s.exec(
+            select(Claim)
+            .join(RunStop, RunStop.claim_id == Claim.id)
+            .where(RunStop.run_id == run_id, RunStop.vehicle_id.is_not(None))
+        ).all()
+    assert routed and all("".join(c.phone.split()) in text for c in routed), text

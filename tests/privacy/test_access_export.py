@@ -69,7 +69,7 @@ def test_the_pdf_is_in_the_readers_language(client, tmp_path) -> None:  # noqa: 
     headers = f.api_headers(client)
     a, _b = _two_students(client)
     for lang, heading in (
-        ("zh_CN", "kitrun 保存的关于您的信息"),
+        ("zh_CN", "防疫包发放系统保存的关于您的信息"),
         ("en", "What kitrun holds about you"),
     ):
         r = client.get(

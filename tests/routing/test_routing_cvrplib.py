@@ -1,7 +1,6 @@
 """CVRPLIB: the parser, EUC_2D rounding, and solution quality against best-known costs."""
 
 import json
-import time
 
 import pytest
 from routing_factories import cvrplib_dir
@@ -100,11 +99,8 @@ def test_within_two_percent_of_best_known(path):
     assert inst.dimension == best["jobs"] + 1 and inst.capacity == best["capacity"]
     assert sum(inst.demands) == best["total_demand"]
     p = cvrp_problem(inst)
-    started = time.perf_counter()
-    plan = solve(p)
-    elapsed = time.perf_counter() - started
+    plan = solve(p)  # its time is bench/routing.py's to measure, not a test's
     assert evaluate(p, plan) == []
     assert plan.unassigned == []
     gap = (plan.cost - best["best_known_cost"]) / best["best_known_cost"]
     assert 0 <= gap <= 0.02, f"{path.stem}: cost {plan.cost}, gap {gap:.2%}"
-    assert elapsed < 10, f"{path.stem} took {elapsed:.1f} s"

@@ -96,3 +96,41 @@ def scattered(
         )
     session.commit()
     return out
+
+
+def planned_run(
+    session: Session,
+    settings,  # noqa: ANN001
+    depot_id: int,
+    *,
+    capacity: int,
+    claim_ids: list[int] | None = None,
+    run_date: date = date(2026, 5, 7),
+):  # noqa: ANN201
+    """ "Thursday west": two cars ("Car 1", "Car 2", driver Li, 08:00–18:00) of `capacity`
+    kits, the delivery claims selected (`claim_ids`, or every one waiting), optimised."""
+    from app.runs import plan as run_plan
+    from app.runs import service as runs
+
+    run = runs.create_run(
+        session=session,
+        name="Thursday west",
+        run_date=run_date,
+        depot_location_id=depot_id,
+        service_s=300,
+    )
+    for name in ("Car 1", "Car 2"):
+        runs.add_vehicle(
+            session=session,
+            run_id=run.id,
+            name=name,
+            driver="Li",
+            driver_user_id=None,
+            capacity=capacity,
+            shift_start_s=8 * 3600,
+            shift_end_s=18 * 3600,
+            max_stops=None,
+        )
+    runs.select_claims(session=session, run_id=run.id, claim_ids=claim_ids)
+    run_plan.optimise(session=session, settings=settings, run_id=run.id)
+    return run

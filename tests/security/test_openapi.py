@@ -87,7 +87,7 @@ def test_error_answers_are_documented_in_the_error_shape(spec):
     body = spec["components"]["schemas"]["ErrorBody"]
     assert body["required"] == ["error"]
     info = spec["components"]["schemas"]["ErrorInfo"]
-    assert set(info["properties"]) == {"code", "message", "details"}
+    assert set(info["properties"]) == {"code", "message", "details", "request_id"}
 
 
 def test_roles_are_named_in_the_security_requirement(spec):

@@ -1,10 +1,13 @@
-"""Static files (routes/http/static.py): versioned URLs cached for a year, gzip, ETag, no cookie."""
+"""Static files (routes/http/static.py): versioned URLs cached for a year, brotli or gzip, ETag,
+no cookie."""
 
 from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
+import brotli
 import pytest
 
 from app.main import NODE_MODULES, STATIC_DIR
@@ -96,7 +99,7 @@ def test_the_decoder_is_versioned_by_its_package_and_gzipped(client, app):  # no
     # a module's relative imports resolve under the same version: versioned too
     sibling = module.rsplit("/", 1)[0] + "/zxing-exported.js"
     for url in (wasm, module, sibling):
-        r = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        r = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
         assert r.status_code == 200 and r.headers["cache-control"] == IMMUTABLE, url
         # (a file under 1 KB is sent as is: gzip would not pay for itself)
         assert r.headers.get("content-encoding") == ("gzip" if url != module else None)
@@ -109,3 +112,54 @@ def test_the_decoder_is_versioned_by_its_package_and_gzipped(client, app):  # no
         gzip.decompress(assets.file("vendor/zxing-wasm/reader/zxing_reader.wasm").gz.read_bytes())
         == raw
     )
+
+
+WASM = "vendor/zxing-wasm/reader/zxing_reader.wasm"
+CHROMIUM_ACCEPTS = "gzip, deflate, br, zstd"  # what Chromium sends, over plain http too
+
+
+@pytest.fixture(scope="session")
+def compressed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache directory of our own: the first test compresses, the second finds the copies."""
+    return tmp_path_factory.mktemp("static-cache")
+
+
+def _wire(client, url: str, accept: str) -> tuple[dict, bytes]:  # noqa: ANN001
+    """The headers and the body as sent (not decoded by the client)."""
+    with client.stream("GET", url, headers={"Accept-Encoding": accept}) as r:
+        assert r.status_code == 200, url
+        return dict(r.headers), b"".join(r.iter_raw())
+
+
+def test_the_decoder_is_sent_in_brotli_to_who_accepts_it_else_gzip(client, app, compressed_cache):  # noqa: ANN001
+    assets = app.state.assets
+    assets.cache_dir = compressed_cache  # (nothing looked up yet: the copies are made there)
+    raw = (NODE_MODULES / "zxing-wasm" / "dist" / "reader" / "zxing_reader.wasm").read_bytes()
+    url = assets.url(WASM)  # the page's link starts the brotli copy, in the background
+    assert assets.brotli(assets.file(WASM), wait=True) is not None
+    headers, body = _wire(client, url, CHROMIUM_ACCEPTS)
+    assert headers["content-encoding"] == "br"
+    assert headers["content-type"] == "application/wasm"
+    assert headers["cache-control"] == IMMUTABLE and headers["vary"] == "Accept-Encoding"
+    assert int(headers["content-length"]) == len(body) < 0.35 * len(raw)
+    assert brotli.decompress(body) == raw
+    etag = headers["etag"]
+    assert (
+        client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": etag}).status_code == 304
+    )
+
+    gz_headers, gz_body = _wire(client, url, "gzip, deflate")
+    assert gz_headers["content-encoding"] == "gzip" and gz_headers["etag"] != etag
+    assert gzip.decompress(gz_body) == raw
+    assert len(body) < len(gz_body)
+    # brotli refused, or gzip preferred by the client: gzip; neither: the file as is
+    assert _wire(client, url, "br;q=0, gzip")[0]["content-encoding"] == "gzip"
+    assert _wire(client, url, "br;q=0.5, gzip;q=1")[0]["content-encoding"] == "gzip"
+    plain_headers, plain = _wire(client, url, "identity")
+    assert "content-encoding" not in plain_headers and plain == raw
+    # a small script too (its copy made on the spot once asked for)
+    module = "vendor/barcode-detector/es/zxing-exported.js"
+    assert assets.brotli(assets.file(module), wait=True) is not None
+    headers, body = _wire(client, assets.url(module), CHROMIUM_ACCEPTS)
+    assert headers["content-encoding"] == "br"
+    assert brotli.decompress(body) == assets.file(module).path.read_bytes()

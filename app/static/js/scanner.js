@@ -57,8 +57,8 @@ function handedOverText(h) {
 }
 
 let audio;
-// Created ahead (camera start, first tap or key): a new AudioContext costs 80-160 ms on a phone,
-// which the first verdict would otherwise wait for.
+// Created ahead (first tap or key, or while the first code's answer is on its way): a new
+// AudioContext costs 80-160 ms on a phone, which the first verdict would otherwise wait for.
 function prepareAudio() {
   try {
     audio = audio || new (window.AudioContext || window.webkitAudioContext)();
@@ -239,7 +239,9 @@ async function submit(code, again) {
   result.replaceChildren(el("p", "verdict", T.sending));
   try {
     if (!navigator.onLine) throw new NetworkError("offline");
-    show(await send(scan), scan);
+    const answer = send(scan);
+    prepareAudio(); // (once) while the answer is on its way, for its beep
+    show(await answer, scan);
     refreshCounters();
   } catch (e) {
     if (!(e instanceof NetworkError)) throw e;
@@ -267,7 +269,12 @@ input.addEventListener("blur", () => {
   }, 150);
 });
 input.addEventListener("pointerdown", () => input.setAttribute("inputmode", "text"));
-document.addEventListener("pointerdown", prepareAudio, { once: true, capture: true });
+// (not on the camera's button: the camera opens first; the sound is prepared once a code is
+// sent, while its answer is on its way)
+document.addEventListener("pointerdown", (ev) => {
+  if (ev.target.closest && ev.target.closest("#camera-toggle")) return;
+  prepareAudio();
+}, { capture: true });
 document.addEventListener("keydown", prepareAudio, { once: true, capture: true });
 window.addEventListener("online", flush);
 setInterval(() => { if (navigator.onLine) flush(); }, 5000);
@@ -310,11 +317,37 @@ function loadPolyfill() {
         },
         fireImmediately: true,
       });
+      warmUp(mod.BarcodeDetector);
       return mod.BarcodeDetector;
     })();
     polyfill.catch(() => { polyfill = null; }); // a later start tries again
   }
   return polyfill;
+}
+
+// A first decode compiles the decoder's functions (lazily, on first call) and sets up its
+// memory: done once on a small QR drawn here, at load, so the first frame from the camera
+// decodes at full speed. (QR version 1 of "kitrun", one row of 21 modules per number.)
+const WARM_QR = [0x1fcf7f, 0x104a41, 0x17485d, 0x175e5d, 0x17575d, 0x104541, 0x1fd57f, 0xf00,
+  0x18e918, 0x68150, 0x8ee9e, 0x6241f, 0xf6c42, 0x1fcd, 0x1fd166, 0x105f8c, 0x17451a, 0x174514,
+  0x174c5b, 0x10582c, 0x1fda8a];
+function warmUp(Detector) {
+  const scale = 4, quiet = 4, n = WARM_QR.length, side = (n + 2 * quiet) * scale;
+  const img = new ImageData(side, side);
+  img.data.fill(255);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      if (!((WARM_QR[y] >> (n - 1 - x)) & 1)) continue;
+      for (let dy = 0; dy < scale; dy++) {
+        const row = ((y + quiet) * scale + dy) * side;
+        for (let dx = 0; dx < scale; dx++) {
+          const i = 4 * (row + (x + quiet) * scale + dx);
+          img.data[i] = img.data[i + 1] = img.data[i + 2] = 0;
+        }
+      }
+    }
+  }
+  setTimeout(() => new Detector({ formats: ["qr_code"] }).detect(img).catch(() => {}), 0);
 }
 
 async function detectorClass() {
@@ -336,6 +369,8 @@ function nextFrame(fn) {
 async function check(detector) {
   if (!scanning) return;
   if (!busy && video.readyState >= 2) {
+    // the first frame is in: the camera is on (bench/scanner.py times from here)
+    if (root.dataset.camera !== "on") root.dataset.camera = "on";
     try {
       const codes = await detector.detect(video);
       const text = codes.length ? codes[0].rawValue : "";
@@ -355,15 +390,33 @@ async function check(detector) {
   if (scanning) nextFrame(() => check(detector));
 }
 
+function openCamera() {
+  const camera = navigator.mediaDevices.getUserMedia({
+    video: { facingMode: { ideal: "environment" } }, audio: false,
+  });
+  camera.catch(() => {}); // (reported once awaited)
+  return camera;
+}
+
+// The camera is opened on the button's pointerdown, ahead of its click (a finger rests 50-100
+// ms on the screen); a press that does not become a click (a scroll) closes it again.
+let opening = null;
+function openEarly() {
+  if (stream || opening) return;
+  const camera = (opening = openCamera());
+  setTimeout(() => {
+    if (opening !== camera) return;
+    opening = null;
+    camera.then((s) => s.getTracks().forEach((t) => t.stop()), () => {});
+  }, 1500);
+}
+
 async function startCamera() {
-  camStatus.textContent = T.camera_loading;
-  prepareAudio();
   try {
     // the camera starts while the decoder gets ready, not after
-    const camera = navigator.mediaDevices.getUserMedia({
-      video: { facingMode: { ideal: "environment" } }, audio: false,
-    });
-    camera.catch(() => {}); // (reported below, once awaited)
+    const camera = opening || openCamera();
+    opening = null;
+    camStatus.textContent = T.camera_loading;
     let Detector;
     try {
       Detector = await detectorClass();
@@ -375,13 +428,14 @@ async function startCamera() {
     stream = await camera;
     video.srcObject = stream;
     video.hidden = false;
-    await video.play();
+    const playing = video.play();
+    scanning = true;
+    nextFrame(() => check(detector)); // the first frame, not the one after "playing"
+    await playing;
     input.setAttribute("inputmode", "none"); // no soft keyboard over the camera view
     toggle.textContent = T.camera_stop;
     camStatus.textContent = T.camera_on;
     root.dataset.camera = "on";
-    scanning = true;
-    nextFrame(() => check(detector));
   } catch (e) {
     stopCamera();
     camStatus.textContent = `${T.camera_denied} (${e.message || e})`;
@@ -400,6 +454,7 @@ function stopCamera() {
 
 if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
   camera.hidden = false;
+  toggle.addEventListener("pointerdown", openEarly);
   toggle.addEventListener("click", () => {
     if (stream) {
       stopCamera();
@@ -413,4 +468,6 @@ if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
   if (localStorage.getItem("kitrun.camera") === "on") startCamera();
   // The page itself is in by now (a module runs once it is parsed, its stylesheet loaded).
   if (!NATIVE && root.dataset.vendor) loadPolyfill().catch(() => {});
+  // the browser's media service up before the first tap (no prompt, no camera light)
+  navigator.mediaDevices.enumerateDevices().catch(() => {});
 }

@@ -1,4 +1,5 @@
-"""`kitrun serve --workers N`: one listening socket per worker, supervised (app/workers.py)."""
+"""`kitrun serve --workers N`: gunicorn's uvicorn workers, each with its own socket on the port
+(app/server.py)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ def _sockets(pid: int, port: int, state: str) -> int:
     """How many TCP sockets on local `port` in `state` (01 established, 0A listening) the
     process holds (from /proc)."""
     inodes = set()
-    for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+    try:
+        fds = list((Path("/proc") / str(pid) / "fd").iterdir())
+    except OSError:  # the process has just exited
+        return 0
+    for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:
@@ -102,6 +107,32 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(two_workers
     for _ in range(20):  # new connections each time: both sockets of the port take them
         assert httpx.get(two_workers.url + "/healthz").status_code == 200
     assert second in _children(two_workers.proc.pid)
+
+
+def test_a_replacement_killed_while_it_starts_is_replaced_again(two_workers):
+    """The old supervisor stopped the whole service here (exit 3, port closed)."""
+    master = two_workers.proc.pid
+    before = set(_children(master))
+    os.kill(min(before), signal.SIGKILL)
+    assert _wait(lambda: len(set(_children(master)) - before) == 1, 10)
+    (replacement,) = set(_children(master)) - before
+    os.kill(replacement, signal.SIGKILL)  # at once: it may not even listen yet
+    for victim in sorted(set(_children(master)) - {replacement, replacement}):
+        if victim not in before:
+            os.kill(victim, signal.SIGKILL)  # and the next one, whatever its state
+    assert _wait(lambda: len(_children(master)) == 2 and two_workers.proc.poll() is None, 20)
+    assert _wait(lambda: all(_sockets(p, two_workers.port, "0A") for p in _children(master)))
+    for _ in range(20):
+        assert httpx.get(two_workers.url + "/healthz").status_code == 200
+    assert two_workers.proc.poll() is None
+
+
+def test_workers_stop_when_the_master_is_killed(two_workers):
+    workers = _children(two_workers.proc.pid)
+    os.kill(two_workers.proc.pid, signal.SIGKILL)
+    assert _wait(lambda: not any(Path(f"/proc/{pid}/stat").exists() and
+                                 Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+                                 for pid in workers), 15)  # fmt: skip
 
 
 def test_stop_ends_every_worker(two_workers):
