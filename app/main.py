@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import faults
 from app.core.capacity import CapacityLimit
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, open_async_pool
@@ -42,12 +43,30 @@ VENDOR = {
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
 
 
 def _error_body(code: str, message: str, details: object = None) -> dict:
     info = {"code": code, "message": message, "details": details, "request_id": request_id.get()}
     return {"error": info}
+
+
+DB_UNAVAILABLE = N_("The database cannot be reached just now. Please try again in a moment.")
+
+
+def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """A lost or unobtainable database connection (app/core/faults.py): 503, `Retry-After`."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    headers = {"Retry-After": str(faults.RETRY_AFTER)}
+    if _wants_json(request):
+        body = _error_body("database_unavailable", "Database unavailable; try again shortly.")
+        return JSONResponse(body, status_code=503, headers=headers)
+    message = gettext(request)(DB_UNAVAILABLE)
+    page = render(request, "error.html", {"status": 503, "message": message}, status_code=503)
+    page.headers.update(headers)
+    return page
 
 
 def warm_up() -> None:
@@ -173,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if faults.connection_lost(exc):  # not our error: 503, the client tries again
+            return _database_unavailable(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
             _error_body("internal_error", "Something went wrong on our side; it was logged."),

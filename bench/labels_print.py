@@ -29,6 +29,7 @@ def main() -> None:
 
     from app.core.config import Settings
     from app.core.db import make_engine
+    from app.core.files import FileStore
     from app.core.security import new_claim_token, new_short_code
     from app.migrate import upgrade
     from app.printing import jobs as print_jobs
@@ -70,7 +71,7 @@ def main() -> None:
     job = print_jobs.run_job(engine=engine, settings=settings, job_id=job.id)
     dt = time.perf_counter() - t0
     assert job.status == "done", job.message
-    size = (print_jobs.prints_dir(settings) / job.file_path).stat().st_size
+    size = FileStore(engine).info(job.file_path).size  # the PDF, stored in the database
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     db = "PostgreSQL" if "postgres" in url else "SQLite"
     print(f"{db}: {job.total} labels (L7160) selected, rendered and marked ready in {dt:.2f} s")

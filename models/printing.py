@@ -25,7 +25,9 @@ class PrintJob(SQLModel, table=True):
     total: int = 0
     done: int = 0
     message: str = Field(default="", max_length=500)
-    file_path: str | None = Field(default=None, max_length=500)
+    file_path: str | None = Field(
+        default=None, max_length=500, description="its PDF's key in the file store"
+    )
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

@@ -40,6 +40,7 @@ RULES: dict[str, Who] = {
     "GET /static/vendor/swagger-ui": Who.anyone,
     "GET /static": Who.anyone,
     "GET /healthz": Who.anyone,
+    "GET /readyz": Who.anyone,
     "GET /metrics": Who.monitor,
     # --------------------------------------------------------- API: pickup
     "POST /api/v1/scans": Who.scan,

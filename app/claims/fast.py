@@ -29,7 +29,7 @@ from app.claims import actions as claim_actions
 from app.claims import eligibility
 from app.claims import queries as claim_views
 from app.claims import submit as claims
-from app.core import metrics, ratelimit
+from app.core import faults, metrics, ratelimit, security
 from app.core.config import Settings
 from app.core.db import ONE_ROW, Database, Prepared, autocommit_reads
 from app.core.errors import DomainError
@@ -130,6 +130,8 @@ async def try_submit(
             position = await _position(conn, claim)
     except psycopg.Error as exc:
         log.info("claim fast path gave way to claims.submit: %s", type(exc).__name__)
+        if faults.connection_lost(exc):
+            faults.sweep(pool)  # the pool's other idle connections may be dead too
         return Outcome(None, counted, sent)
     answer = claim_views.holder_answer(claim, f, position, locale=locale, tz=settings.timezone)
     return Outcome(answer, True, row["token"])
@@ -210,8 +212,33 @@ def _submit_in_thread(
     tried: Outcome,
     view: bool,
 ) -> dict:
-    """`claims.submit` with a session of its own. The campaign read and the rate-limit counters
-    run as single statements; the claim itself is then one transaction."""
+    """`claims.submit` with a session of its own, run once more on a fresh session when its
+    database connection was lost (app/core/faults.py). The claim's token is chosen before the
+    first try: a claim stored by a try whose answer was lost is then found by it and answered
+    (not refused as a second claim); the retry does not count the attempt again."""
+    if tried.token is None:
+        tried = tried._replace(token=security.new_claim_token())
+
+    def attempt(again: bool) -> dict:
+        counted = tried.counted or again
+        return _submit_once(
+            db, public_id, data, locale, address, tried._replace(counted=counted), view
+        )
+
+    return faults.retry_once(attempt)
+
+
+def _submit_once(
+    db: Database,
+    public_id: str,
+    data: ClaimIn,
+    locale: str,
+    address: str,
+    tried: Outcome,
+    view: bool,
+) -> dict:
+    """One try of `claims.submit` with a session of its own. The campaign read and the
+    rate-limit counters run as single statements; the claim itself is then one transaction."""
     with db.session() as session:
         autocommit_reads(session)
         campaign = campaigns.by_public_id(session=session, public_id=public_id)

@@ -120,13 +120,20 @@ class Prepared:
         return await cursor.fetchone()
 
 
+# Seconds a request of the event loop waits for a pool connection. CapacityLimit admits no more
+# requests than the pool has connections, so a wait this long means the database is not there.
+POOL_WAIT = 5
+
+
 async def open_async_pool(settings: Settings) -> AsyncConnectionPool | None:
     """PostgreSQL only: a pool of autocommit connections for the event loop, used by the scan
     and claim endpoints' fast paths (no worker thread, no session); None on SQLite.
 
     No check on checkout: a connection that broke (a database restart) fails its first
     statement, the caller falls back to the session path (whose pool pings), and the pool drops
-    the broken connection when it is returned.
+    the broken connection when it is returned; the others idle in the pool are checked then
+    (`app.core.faults.sweep`). Waiting for a connection gives up after POOL_WAIT seconds (the
+    database is then unreachable: the session path answers, or 503), not psycopg_pool's 30.
     """
     if settings.is_sqlite:
         return None
@@ -136,6 +143,7 @@ async def open_async_pool(settings: Settings) -> AsyncConnectionPool | None:
         min_size=1,
         max_size=IN_FLIGHT,  # at most one per request the worker admits (app/core/capacity.py)
         kwargs={"autocommit": True},
+        timeout=POOL_WAIT,
         open=False,
         name="kitrun-event-loop",
     )

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.accounts import service as accounts
-from app.core import metrics, security
+from app.core import faults, metrics, security
 from app.core.db import Database, autocommit_reads, write_intent
 from app.core.errors import N_, Unauthorized
 from app.inventory.ledger import OutOfStock
@@ -264,6 +264,8 @@ async def try_fast(
         # A broken connection (its outcome unknown: the nonce makes redeem's retry safe), the
         # nonce raced in twice, a kit missing from stock: redeem decides and records.
         log.info("scan fast path gave way to redeem: %s", type(exc).__name__)
+        if faults.connection_lost(exc):
+            faults.sweep(pool)  # the pool's other idle connections may be dead too
         return None
     return with_identity(ok, look) if result[0] == "ok" else None
 
@@ -333,6 +335,14 @@ async def scan(
 
 
 def _scan_in_thread(db: Database, creds: Credentials, **attempt: object) -> dict:
+    """`redeem` with a session of its own, run once more on a fresh session when its database
+    connection was lost (app/core/faults.py): the nonce makes that safe, as a client's own
+    retry is (a hand-over committed before the answer was lost is found by the nonce and
+    answered again, nothing written twice)."""
+    return faults.retry_once(lambda _again: _scan_once(db, creds, **attempt))
+
+
+def _scan_once(db: Database, creds: Credentials, **attempt: object) -> dict:
     """`redeem` with a session of its own. A bearer token is verified in redeem's own first read
     (one round trip fewer); the scanner page's cookie and CSRF header as everywhere."""
     with db.session() as session:

@@ -1,11 +1,11 @@
-"""Background label prints: a job row with progress, the PDF in the data dir, then claims ready."""
+"""Background label prints: a job row with progress, the PDF in the file store (any host serves
+it), then claims ready."""
 
 from __future__ import annotations
 
 import logging
-import os
+import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
@@ -16,22 +16,20 @@ from app.audit import looks
 from app.core.config import Settings
 from app.core.db import write_intent
 from app.core.errors import N_, Conflict, DomainError, Invalid, NotFound
+from app.core.files import FileInfo, FileStore
 from app.printing import service as printing
 from models.base import utcnow
 from models.printing import LabelsIn, PrintJob
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often a committed progress update
+SPOOL_BYTES = 8 * 1024 * 1024  # a PDF being rendered stays in memory up to this, then a temp file
+FILE_KIND = "labels"
 
 N_("pending")
 N_("running")
 N_("done")
 N_("failed")
-
-
-def prints_dir(settings: Settings) -> Path:
-    """Where finished print jobs keep their PDFs."""
-    return settings.data_dir / "prints"
 
 
 def create_job(
@@ -64,20 +62,21 @@ def get_job(*, session: Session, job_id: int) -> PrintJob:
     return job
 
 
-def job_file(*, session: Session, settings: Settings, job_id: int) -> Path:
-    """The PDF of a finished job (409 while it is still running or when it failed)."""
+def job_file(*, session: Session, job_id: int) -> FileInfo:
+    """The stored PDF of a finished job (409 while it is still running or when it failed); its
+    content: FileStore(engine).stream(info.key)."""
     job = get_job(session=session, job_id=job_id)
     if job.status != "done" or not job.file_path:
         raise Conflict(
             N_("The print job is {status}: there is no file to download yet."),
             params={"status": job.status},
         )
-    path = prints_dir(settings) / job.file_path
-    if not path.is_file():
+    info = FileStore(session).info(job.file_path)
+    if info is None:
         raise NotFound(
             N_("The file of print job {id} is gone; print again."), params={"id": job_id}
         )
-    return path
+    return info
 
 
 def _set(session: Session, job_id: int, **values: Any) -> None:
@@ -86,7 +85,7 @@ def _set(session: Session, job_id: int, **values: Any) -> None:
 
 
 def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
-    """Render a pending job's labels into the data dir with progress, then mark claims ready."""
+    """Render a pending job's labels with progress, store the PDF, then mark claims ready."""
     with Session(engine, expire_on_commit=False) as session:
         job = get_job(session=session, job_id=job_id)
         if job.status != "pending":
@@ -95,63 +94,69 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int) -> PrintJob:
         locale = params.pop("locale", "zh_CN")
         data = LabelsIn(**params)
         _set(session, job_id, status="running")
-        folder = prints_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"labels-{job_id}-{data.format}.pdf"
-        tmp = folder / f".{name}.part"
-        try:
-            shown: list = []
-            ids, items = printing.collect(
-                session=session, settings=settings, sel=data, shown=shown, locale=locale
-            )
-            session.commit()  # end the read before the long render
-            _set(session, job_id, total=len(items))
-            last = [time.monotonic()]
+        # rendered into a host-local scratch file, then stored where every host reads it
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as tmp:
+            try:
+                shown: list = []
+                ids, items = printing.collect(
+                    session=session, settings=settings, sel=data, shown=shown, locale=locale
+                )
+                session.commit()  # end the read before the long render
+                _set(session, job_id, total=len(items))
+                last = [time.monotonic()]
 
-            def progress(done: int, total: int) -> None:
-                now = time.monotonic()
-                if done < total and now - last[0] < PROGRESS_EVERY_S:
-                    return
-                last[0] = now
-                _set(session, job_id, done=done)
+                def progress(done: int, total: int) -> None:
+                    now = time.monotonic()
+                    if done < total and now - last[0] < PROGRESS_EVERY_S:
+                        return
+                    last[0] = now
+                    _set(session, job_id, done=done)
 
-            with open(tmp, "wb") as out:
                 printing.render(
                     items,
                     settings=settings,
                     format_id=data.format,
                     start_position=data.start_position,
-                    out=out,
+                    out=tmp,
                     progress=progress,
                 )
-            os.replace(tmp, folder / name)
-            # minors whose address a label shows: committed with the claims marked ready
-            looks.record(session, user_id=job.user_id, context="print", shown=shown, commit=False)
-            printing.mark_ready(session=session, claim_ids=ids, user_id=job.user_id)
-            _set(
-                session,
-                job_id,
-                status="done",
-                done=len(items),
-                file_path=name,
-                message="",
-                finished_at=utcnow(),
-            )
-        except DomainError as exc:
-            session.rollback()
-            tmp.unlink(missing_ok=True)
-            _set(session, job_id, status="failed", message=exc.message[:500], finished_at=utcnow())
-        except Exception:
-            log.exception("print job %s stopped", job_id)
-            session.rollback()
-            tmp.unlink(missing_ok=True)
-            _set(
-                session,
-                job_id,
-                status="failed",
-                message=N_("The print stopped unexpectedly; no claim was marked ready."),
-                finished_at=utcnow(),
-            )
+                tmp.seek(0)
+                # the file, the job pointing at it and the claims marked ready: one commit
+                key = FileStore(session).put(FILE_KIND, name, tmp, media_type="application/pdf")
+                session.execute(update(PrintJob).where(PrintJob.id == job_id).values(file_path=key))
+                # minors whose address a label shows: committed with the claims marked ready
+                looks.record(
+                    session, user_id=job.user_id, context="print", shown=shown, commit=False
+                )
+                printing.mark_ready(session=session, claim_ids=ids, user_id=job.user_id)
+                _set(
+                    session,
+                    job_id,
+                    status="done",
+                    done=len(items),
+                    message="",
+                    finished_at=utcnow(),
+                )
+            except DomainError as exc:
+                session.rollback()
+                _set(
+                    session,
+                    job_id,
+                    status="failed",
+                    message=exc.message[:500],
+                    finished_at=utcnow(),
+                )
+            except Exception:
+                log.exception("print job %s stopped", job_id)
+                session.rollback()
+                _set(
+                    session,
+                    job_id,
+                    status="failed",
+                    message=N_("The print stopped unexpectedly; no claim was marked ready."),
+                    finished_at=utcnow(),
+                )
         session.expire_all()
         return get_job(session=session, job_id=job_id)
 

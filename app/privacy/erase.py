@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlmodel import Session
@@ -22,7 +21,7 @@ from app.claims import actions
 from app.core import geocode, mail
 from app.core.config import Settings
 from app.core.errors import N_, Conflict, NotFound
-from app.printing.jobs import prints_dir
+from app.core.files import FileStore
 from models.audit import AuditEntry
 from models.base import utcnow
 from models.claims import CANCELLABLE, PERSONAL_FIELDS, Claim, ClaimEvent, GeocodeCache
@@ -370,7 +369,7 @@ def remove_files(session: Session, settings: Settings, student: Student) -> int:
             continue
         if params.get("school_id") not in (None, *schools):
             continue
-        removed += _unlink(settings, job.file_path)
+        removed += FileStore(session).delete(job.file_path)
         job.file_path = None
         job.message = "The file was removed: a student on it had their data erased. Print again."
         session.add(job)
@@ -384,16 +383,6 @@ def remove_mail(settings: Settings, emails: set[str], codes: set[str]) -> int:
     for path, _msg in found:
         path.unlink(missing_ok=True)
     return len(found)
-
-
-def _unlink(settings: Settings, file_path: str) -> int:
-    path = Path(file_path)
-    if not path.is_absolute():
-        path = prints_dir(settings) / path
-    if path.exists():
-        path.unlink()
-        return 1
-    return 0
 
 
 def compact(session: Session) -> None:

@@ -1,8 +1,9 @@
 """Retention: a campaign's students' personal data is erased once its retention period after
 closing has passed (minors' first: their period is shorter, and they are purged first), and
-working files (label PDFs, outbox mails) and roster import errors are dropped after
-`file_retention_days`. Run by `kitrun privacy purge [--dry-run]` and by every app process's
-scheduled job (`periodic`); purges are idempotent and skip rows another purge holds.
+working files (label PDFs and uploads in the file store, outbox mails) and roster import errors
+are dropped after `file_retention_days`. Run by `kitrun privacy purge [--dry-run]` and by every
+app process's scheduled job (`periodic`); purges are idempotent and skip rows another purge
+holds.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.engine import Engine
@@ -18,7 +20,7 @@ from sqlmodel import Session
 from app.audit import trail as audit
 from app.campaigns.notices import as_utc, erase_after
 from app.core.config import Settings
-from app.printing.jobs import prints_dir
+from app.core.files import FileStore
 from app.privacy import erase as erasure
 from models.base import utcnow
 from models.campaigns import Campaign, CampaignSchool
@@ -123,12 +125,17 @@ def purge(
         if imp.errors:  # (JSON has no equality in PostgreSQL: compared here)
             imp.errors = []
             session.add(imp)
+    store = FileStore(session)
     for job, path in _old_files(session, settings, now, {i.campaign_id for i in items}):
-        path.unlink(missing_ok=True)
+        if path is not None:
+            path.unlink(missing_ok=True)
         if job is not None:
+            store.delete(job.file_path)
             job.file_path = None
             job.message = "The file was removed at the end of its retention period."
             session.add(job)
+    # what was stored with an expiry, e.g. the upload of a roster import that never ran
+    store.delete_expired(now)
     _prune_counters(session, settings, now)
     # the geocoder's cache holds addresses: kept as long as the working files
     session.execute(delete(GeocodeCache).where(GeocodeCache.created_at < old))
@@ -182,16 +189,15 @@ def _purge_campaign(
 
 def _old_files(
     session: Session, settings: Settings, now: datetime, campaign_ids: set[int]
-) -> list[tuple[PrintJob | None, object]]:
-    """Label PDFs of purged campaigns or older than file_retention_days, and outbox mails
-    older than that: (job or None, path)."""
+) -> list[tuple[PrintJob | None, Path | None]]:
+    """Label PDFs (in the file store) of purged campaigns or older than file_retention_days,
+    and outbox mails older than that: (job, None) or (None, the mail's path)."""
     old = now - timedelta(days=settings.file_retention_days)
-    found: list[tuple[PrintJob | None, object]] = []
+    found: list[tuple[PrintJob | None, Path | None]] = []
     for job in session.execute(select(PrintJob).where(PrintJob.file_path.is_not(None))).scalars():
-        path = prints_dir(settings) / job.file_path
         created = as_utc(job.created_at)
         if (job.params or {}).get("campaign_id") in campaign_ids or created < old:
-            found.append((job, path))
+            found.append((job, None))
     outbox = settings.outbox_dir
     if outbox.is_dir():
         for path in outbox.glob("*.eml"):

@@ -6,7 +6,7 @@ import itertools
 import logging
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, insert, update
@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from app.core import csv_in
 from app.core.csv_in import LineError
 from app.core.errors import N_, Invalid, NotFound
+from app.core.files import FileStore
 from app.schools.parse import (
     check_roster,
     normalize_name,
@@ -30,6 +31,10 @@ log = logging.getLogger("kitrun.rosters")
 INSERT_BATCH = 5000
 # A roster file (CSV): 20 MiB holds some 300,000 students; read line by line, never whole.
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
+# An upload waits in the file store (any host's process may run its import) until the import
+# has read it; one that was never read is purged after a day.
+FILE_KIND = "roster"
+UPLOAD_KEPT = timedelta(days=1)
 
 # ---------------------------------------------------------------- importing
 
@@ -65,6 +70,28 @@ def create_import(
     session.commit()
     session.refresh(imp)
     return imp
+
+
+def start_import(
+    *,
+    session: Session,
+    school_id: int,
+    data: bytes | BinaryIO,
+    filename: str = "",
+    user_id: int | None = None,
+) -> tuple[RosterImport, str]:
+    """Record a pending import and store its file where every host can read it; commits.
+    Returns the import and the file's key, for run_in_background."""
+    imp = create_import(session=session, school_id=school_id, filename=filename, user_id=user_id)
+    key = FileStore(session).put(
+        FILE_KIND,
+        filename or "roster.csv",
+        data,
+        media_type="text/csv",
+        expires_at=utcnow() + UPLOAD_KEPT,
+    )
+    session.commit()
+    return imp, key
 
 
 def _set(session: Session, import_id: int, **values: Any) -> None:
@@ -138,13 +165,24 @@ def run_import(
     return get_import(session=session, import_id=import_id)
 
 
-def run_in_background(engine: Engine, import_id: int, data: bytes | BinaryIO) -> None:
-    """Run a pending import after the response, in a session of its own."""
+def run_in_background(engine: Engine, import_id: int, key: str) -> None:
+    """Run a pending import in a session of its own, reading its file from the store (in
+    chunks); the file, which names students, is deleted once the import has ended."""
+    store = FileStore(engine)
     with Session(engine, expire_on_commit=False) as session:
         try:
-            run_import(session=session, import_id=import_id, data=data)
+            data = store.open(key)
+            if data is None:
+                _fail(session, import_id, N_("The uploaded file is gone; upload it again."), [])
+                return
+            with data:
+                run_import(session=session, import_id=import_id, data=data)
         except Exception:  # recorded on the import row and logged by run_import
             log.warning("roster import %s failed unexpectedly", import_id)
+        finally:
+            session.rollback()  # (SQLite: this session's read may hold the write lock)
+            FileStore(session).delete(key)
+            session.commit()
 
 
 def _replace(

@@ -3,15 +3,16 @@
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
+from app.core.files import FileStore
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
 from models.base import Id
 from models.printing import LabelsIn, PrintJob, PrintJobPublic
 from routes.http.deps import ApiDiplomat
 from routes.http.openapi import errors
-from routes.http.responses import pdf_response
+from routes.http.responses import pdf_response, stored_file_response
 from routes.http.session import SessionDep
 
 router = APIRouter(tags=["printing"])
@@ -80,15 +81,15 @@ def get_print_job(session: SessionDep, user: ApiDiplomat, job_id: Id) -> PrintJo
 
 @router.get(
     "/print-jobs/{job_id}/file",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={**errors(409), 200: {"content": {"application/pdf": {}}}},
 )
 def get_print_job_file(
     request: Request, session: SessionDep, user: ApiDiplomat, job_id: Id
-) -> FileResponse:
+) -> StreamingResponse:
     """The PDF of a finished print job (409 while it runs)."""
-    path = print_jobs.job_file(session=session, settings=request.app.state.settings, job_id=job_id)
-    return FileResponse(path, media_type="application/pdf", filename=path.name)
+    info = print_jobs.job_file(session=session, job_id=job_id)
+    return stored_file_response(FileStore(request.app.state.engine), info)
 
 
 @router.get(

@@ -1,6 +1,9 @@
 """Responses the API and the pages both give."""
 
 from fastapi import Response
+from fastapi.responses import StreamingResponse
+
+from app.core.files import FileInfo, FileStore
 
 
 def pdf_response(pdf: bytes, filename: str, count: int | None = None) -> Response:
@@ -18,3 +21,13 @@ def csv_response(body: str | bytes, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def stored_file_response(store: FileStore, info: FileInfo) -> StreamingResponse:
+    """A file of the shared store as an attachment, streamed chunk by chunk from the database
+    (store: FileStore(engine), so no request session is held while the client downloads)."""
+    headers = {
+        "Content-Disposition": f'attachment; filename="{info.name}"',
+        "Content-Length": str(info.size),
+    }
+    return StreamingResponse(store.stream(info.key), media_type=info.media_type, headers=headers)

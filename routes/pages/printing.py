@@ -3,12 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 import labels
 from app.campaigns import service as campaigns
 from app.core.errors import N_, DomainError
+from app.core.files import FileStore
 from app.inventory import catalog
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
@@ -18,7 +19,7 @@ from models.base import Id
 from models.inventory import LocationKind
 from models.printing import LabelsIn
 from routes.http.deps import PageDiplomat
-from routes.http.responses import pdf_response
+from routes.http.responses import pdf_response, stored_file_response
 from routes.http.session import SessionDep
 from routes.http.web import gettext, render
 
@@ -204,10 +205,10 @@ def job_progress(request: Request, job_id: Id, session: SessionDep, user: PageDi
 @router.get("/print-jobs/{job_id}/file")
 def job_download(
     request: Request, job_id: Id, session: SessionDep, user: PageDiplomat
-) -> FileResponse:
+) -> StreamingResponse:
     """The finished job's PDF."""
-    path = print_jobs.job_file(session=session, settings=request.app.state.settings, job_id=job_id)
-    return FileResponse(path, media_type="application/pdf", filename=path.name)
+    info = print_jobs.job_file(session=session, job_id=job_id)
+    return stored_file_response(FileStore(request.app.state.engine), info)
 
 
 @router.get("/labels/calibration.pdf")

@@ -258,13 +258,16 @@ def upload_roster(
             {"school": school, "size": 0, "imports": [], "error": exc.localized(gettext(request))},
             status_code=exc.status_code,
         )
-    imp = rosters.create_import(
-        session=session, school_id=school_id, filename=file.filename or "", user_id=user.id
+    # the file goes to the shared store (committed), so any host's process can run the import
+    imp, key = rosters.start_import(
+        session=session,
+        school_id=school_id,
+        data=data,
+        filename=file.filename or "",
+        user_id=user.id,
     )
     import_id = imp.id
-    # End this request's transaction now: on SQLite it holds the write lock the import needs.
-    session.commit()
-    background.add_task(rosters.run_in_background, request.app.state.engine, import_id, data)
+    background.add_task(rosters.run_in_background, request.app.state.engine, import_id, key)
     return RedirectResponse(f"/admin/roster-imports/{import_id}", status_code=303)
 
 

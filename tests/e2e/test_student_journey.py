@@ -83,20 +83,30 @@ def test_a_minor_gets_a_kit_delivered_by_address_in_both_languages(world, browse
     expect(page.locator("#keep-link")).to_contain_text("Find my claim")
     _shot(page, "status-en.png")
 
-    # lost link: find it again by the facts and the end of the code (no e-mail on this claim)
-    page.goto(f"/claim/{public}?lang=en")
-    page.get_by_role("link", name="Already claimed? Find my claim").click()
-    page.select_option("select[name=school_id]", str(setup["school"].id))
-    page.fill("input[name=student_number]", "S002")
-    page.fill("input[name=birth_date]", "2009-05-06")
-    page.fill("input[name=name]", "李四")
-    page.get_by_role("button", name="Find my claim").click()
-    expect(page.locator("#find-message")).to_contain_text("we have sent the link")
-    page.fill("input[name=code_end]", code.replace("-", "")[-4:])
-    page.get_by_role("button", name="Find my claim").click()
-    page.wait_for_url(f"**/s/{token}?msg=found")
+    # lost link: find it again by the facts and the end of the code (no e-mail on this claim),
+    # in each language
+    finds = {
+        "zh_CN": ("已经申请过？找回我的申请", "找回我的申请", "我们已将链接发送到该邮箱"),
+        "en": ("Already claimed? Find my claim", "Find my claim", "we have sent the link"),
+    }
+    for lang, (link, button, sent) in finds.items():
+        page.goto(f"/claim/{public}?lang={lang}")
+        page.get_by_role("link", name=link).click()
+        page.select_option("select[name=school_id]", str(setup["school"].id))
+        page.fill("input[name=student_number]", "S002")
+        page.fill("input[name=birth_date]", "2009-05-06")
+        page.fill("input[name=name]", "李四")
+        page.get_by_role("button", name=button).click()
+        expect(page.locator("#find-message")).to_contain_text(sent)
+        page.fill("input[name=code_end]", code.replace("-", "")[-4:])
+        page.get_by_role("button", name=button).click()
+        page.wait_for_url(f"**/s/{token}?msg=found")
 
     # cancelling asks for a confirmation (the browser will not send the form without it)
+    page.goto(f"/s/{token}?lang=zh_CN")
+    page.get_by_role("button", name="取消我的申请").click()
+    expect(page.locator("#status")).to_have_text("已预留健康包")
+    page.goto(f"/s/{token}?lang=en")
     page.get_by_role("button", name="Cancel my claim").click()
     expect(page.locator("#status")).to_have_text("Kit reserved")
     page.check("input[name=confirm]")

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.claims import submit as claims_service
 from app.core.errors import Invalid, NotFound
+from app.core.files import FileStore
 from app.printing import jobs as print_jobs
 from app.printing import service as printing
 from models.campaigns import PickupSlot
@@ -171,8 +172,9 @@ def test_background_job_reaches_done_with_a_pdf(
     assert (job.status, job.done, job.total) == ("done", 25, 25), job.message
     assert job.finished_at is not None
     assert progress == [20, 25, 25]  # page 1 holds positions 2..21, page 2 the rest; then done
-    path = print_jobs.job_file(session=session, settings=settings, job_id=job.id)
-    pdf = path.read_bytes()
+    info = print_jobs.job_file(session=session, job_id=job.id)
+    pdf, media_type, name = FileStore(engine).get(info.key)
+    assert (media_type, name) == ("application/pdf", f"labels-{job.id}-L7160.pdf")
     first = sorted(made, key=lambda c: c.name_latin)[0]
     assert lf.first_label_token(pdf, tmp_path, "L7160", position=2) == first.token
     session.expire_all()
@@ -192,7 +194,7 @@ def test_job_that_cannot_render_fails_and_marks_nothing(session, engine, setting
     job = print_jobs.run_job(engine=engine, settings=settings, job_id=job.id)
     assert job.status == "failed" and "nothing to print" in job.message
     with pytest.raises(Exception) as err:
-        print_jobs.job_file(session=session, settings=settings, job_id=job.id)
+        print_jobs.job_file(session=session, job_id=job.id)
     assert err.value.status_code == 409
     assert session.exec(select(PrintJob)).one().file_path is None
 

@@ -1,5 +1,6 @@
 """Erasure of one student: no trace of their personal data anywhere kitrun keeps data (the
-database as dumped, the SQLite file, the data directory), and the books still balance."""
+database as dumped, the SQLite file, the data directory, the file store), and the books still
+balance."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from sqlmodel import Session, select
 
 from app.claims.eligibility import NotEligible
 from app.core import geocode
+from app.core.db import make_engine
+from app.core.files import FileStore
 from app.inventory import ledger
 from models.audit import AuditEntry
 from models.campaigns import Campaign
 from models.claims import Claim, ClaimEvent, GeocodeCache
+from models.files import StoredFile
 from models.pickup import Scan
 from models.schools import RosterEntry
 from tests import factories as f
@@ -34,17 +38,17 @@ ADDRESS = "17 rue Distinctive, Paris"
 VALUES = (NUMBER, NAME, NAME_ZH, BIRTH, EMAIL, PHONE_E164, WECHAT, ADDRESS)
 
 
-def _files_text(data_dir: Path) -> str:
-    """Everything in the data directory as text: PDFs through pdftotext (their streams are
-    compressed), every other file's bytes (the SQLite file and its write-ahead log included)."""
+def _files_text(data_dir: Path, stored: list[bytes]) -> str:
+    """Everything in the data directory and the file store as text: PDFs through pdftotext
+    (their streams are compressed), every other file's bytes (the SQLite file and its log)."""
     parts = []
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        raw = path.read_bytes()
+    files = [p.read_bytes() for p in sorted(data_dir.rglob("*")) if p.is_file()]
+    for raw in [*files, *stored]:
         if raw.startswith(b"%PDF"):
             parts.append(
                 subprocess.run(
-                    ["pdftotext", str(path), "-"], capture_output=True, check=True, text=True
-                ).stdout
+                    ["pdftotext", "-", "-"], input=raw, capture_output=True, check=True
+                ).stdout.decode()
             )
         parts.append(raw.decode("utf-8", "replace"))
     return "\n".join(parts)
@@ -62,8 +66,18 @@ def _database_text(settings) -> str:  # noqa: ANN001
     return ""  # the SQLite file is in the data directory
 
 
+def _stored(settings) -> list[bytes]:  # noqa: ANN001
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as s:
+            keys = s.exec(select(StoredFile.key)).all()
+        return [FileStore(engine).get(k)[0] for k in keys]
+    finally:
+        engine.dispose()
+
+
 def _found(settings) -> set[str]:  # noqa: ANN001
-    text = _database_text(settings) + _files_text(settings.data_dir)
+    text = _database_text(settings) + _files_text(settings.data_dir, _stored(settings))
     return {v for v in VALUES if v in text}
 
 

@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 from starlette.routing import Mount
 
 from app.accounts import service as accounts
+from app.core.files import FileStore
 from app.pickup import volunteers
-from app.printing.jobs import prints_dir
 from app.runs import delivery as run_delivery
 from app.runs import plan as run_plan
 from app.runs import service as runs
@@ -135,12 +135,13 @@ def seed(app) -> World:  # noqa: ANN001
                 select(RunStop).where(RunStop.run_id == run.id).order_by(RunStop.seq)
             ).all()
         ]
-        job = PrintJob(status="done", total=1, done=1, file_path="matrix.pdf")
+        key = FileStore(s).put(
+            "labels", "matrix.pdf", b"%PDF-1.4\n%%EOF\n", media_type="application/pdf"
+        )
+        job = PrintJob(status="done", total=1, done=1, file_path=key)
         imp = RosterImport(school_id=setup["school"].id, status="done", filename="r.csv")
         s.add_all([job, imp])
         s.commit()
-        prints_dir(settings).mkdir(parents=True, exist_ok=True)
-        (prints_dir(settings) / "matrix.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
         world = World(
             params={
                 "run_id": run.id,

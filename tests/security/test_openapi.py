@@ -13,6 +13,7 @@ from tests import factories as f
 ERROR_REF = "#/components/schemas/ErrorBody"
 PUBLIC = {
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("post", "/api/v1/campaigns/{public_id}/claims"),
     ("get", "/api/v1/claims/{token}"),
     ("post", "/api/v1/auth/token"),
