@@ -12,8 +12,9 @@ from tests.factories import PASSWORD, api_headers, user
 def _err(r, status, code=None):
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["message"]
+    fields = {"code", "message", "details", "request_id"}
+    assert set(body) == {"error"} and set(body["error"]) == fields
+    assert body["error"]["message"] and body["error"]["request_id"] == r.headers["x-request-id"]
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
