@@ -32,8 +32,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import uuid
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +44,7 @@ from bench.harness import fresh_database, serve  # noqa: E402
 CHROMIUM = os.environ.get("KITRUN_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--use-fake-ui-for-media-stream"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
-PASSWORD = "bench-password-42"
+USERNAME, PASSWORD = "vol0", "bench-password-1"  # as bench/scans.py seeds them
 SLOW = {
     "offline": False,
     "latency": 400,
@@ -72,89 +70,20 @@ new MutationObserver(() => {
 
 
 def seed(url: str, claims: int) -> tuple[int, str, list[str]]:
-    """A kit at a point, a volunteer assigned there, `claims` allocated claims (their tokens)."""
-    from sqlmodel import Session
+    """bench/scans.py's point with `claims` allocated claims and one volunteer ("vol0"):
+    the point, the campaign's public id (for the claim form's weight), the claims' tokens."""
+    from sqlalchemy import text
 
-    from app.accounts import service as accounts
     from app.core.config import Settings
     from app.core.db import make_engine
-    from app.core.security import new_claim_token, new_short_code
-    from app.inventory import ledger
-    from app.inventory import service as inventory
-    from app.inventory.ledger import Delta
-    from app.pickup import volunteers
-    from models.campaigns import Campaign
-    from models.claims import Claim
-    from models.inventory import ItemCreate, LocationCreate, MovementIn, RecipeLineIn
-    from models.schools import School
+    from bench.scans import seed as scans_seed
 
+    point_id, tokens, _, _ = scans_seed(url, claims, volunteers=1, handed=0)
     engine = make_engine(Settings(database_url=url, secret_key="bench"))
-    with Session(engine, expire_on_commit=False) as s:
-        accounts.create_user(session=s, username="dip", password=PASSWORD, role="diplomat")
-        vol = accounts.create_user(session=s, username="vol", password=PASSWORD, role="volunteer")
-        mask = inventory.create_item(
-            session=s, data=ItemCreate(sku="MASK", name_zh="口罩", name_en="Mask", tracks_lot=False)
-        )
-        kit = inventory.create_item(
-            session=s, data=ItemCreate(sku="KIT", name_zh="防疫包", name_en="Kit", tracks_lot=False)
-        )
-        inventory.set_recipe(
-            session=s,
-            kit_item_id=kit.id,
-            lines=[RecipeLineIn(component_item_id=mask.id, quantity=20)],
-        )
-        point = inventory.create_location(
-            session=s,
-            data=LocationCreate(kind="pickup_point", name_zh="取货点", name_en="Point A"),
-        )
-        inventory.record_movement(
-            session=s,
-            data=MovementIn(
-                kind="receive",
-                lines=[{"item_id": kit.id, "location_id": point.id, "quantity": claims}],
-            ),
-            user_id=None,
-        )
-        lot = inventory.default_lot(s, kit)
-        school = School(name_zh="巴黎大学", name_en="University of Paris")
-        now = datetime.now(UTC)
-        campaign = Campaign(
-            name_zh="春季发放",
-            name_en="Spring round",
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=9),
-            kit_item_id=kit.id,
-            public_id=uuid.uuid4().hex[:16],
-            status="open",
-        )
-        s.add_all([school, campaign])
-        s.flush()
-        mv = ledger.new_movement(s, kind="reserve", reference="bench")
-        ledger.apply(s, mv, Delta(kit.id, lot.id, point.id, reserved=claims))
-        tokens = []
-        for i in range(claims):
-            c = Claim(
-                campaign_id=campaign.id,
-                school_id=school.id,
-                student_key=f"bench-{i}",
-                status="allocated",
-                token=new_claim_token(),
-                short_code=new_short_code(),
-                name_zh="王小明",
-                name_latin="Wang Xiaoming",
-                birth_date=date(2001, 5, 4),
-                kits=1,
-                reserved_item_id=kit.id,
-                reserved_lot_id=lot.id,
-                reserved_location_id=point.id,
-                pickup_location_id=point.id,
-            )
-            s.add(c)
-            tokens.append(c.token)
-        s.commit()
-        volunteers.assign_volunteer(session=s, user_id=vol.id, location_id=point.id)
+    with engine.connect() as conn:
+        public_id = conn.execute(text("SELECT public_id FROM campaign")).scalar_one()
     engine.dispose()
-    return point.id, campaign.public_id, tokens
+    return point_id, public_id, tokens
 
 
 def qr_y4m(text: str, path: Path) -> Path:
@@ -198,7 +127,7 @@ class Phone:
 
 def login(page) -> None:  # noqa: ANN001
     page.goto("/login?lang=en")
-    page.fill("input[name=username]", "vol")
+    page.fill("input[name=username]", USERNAME)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form button[type=submit]").click()
     page.wait_for_url("**/volunteer")
